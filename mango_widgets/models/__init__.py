@@ -1,0 +1,1 @@
+"""Model architectures shipped with the toolkit (the demo SNN and generator)."""

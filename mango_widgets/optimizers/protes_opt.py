@@ -1,0 +1,145 @@
+"""PROTES as a steppable ask/tell optimizer, driven by the ``protes`` package's own kernels.
+
+``protes.protes()`` owns its loop and recompiles its JAX kernels on every call. Here the
+kernels (``_generate_initial``, ``_interface_matrices``, ``_sample``, ``_likelihood``) are
+reused, compiled once per shape for the whole process, and the loop is ours, so a widget or
+a lab rig can step it. With the same seed it asks exactly what ``protes.protes`` asks.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Optional
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..space import LatentGrid
+from .base import Optimizer
+
+
+@lru_cache(maxsize=None)
+def _kernels():
+    """JIT-compiled sampling kernels (jax caches one compilation per input shape)."""
+    import jax
+    from protes.protes import _interface_matrices, _sample
+
+    return (
+        jax.jit(_interface_matrices),
+        jax.jit(jax.vmap(_sample, (None, None, None, None, 0))),
+    )
+
+
+@lru_cache(maxsize=None)
+def _update_step(lr: float):
+    """JIT-compiled Adam step on the mean negative log-likelihood of the elite points."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from protes.protes import _interface_matrices, _likelihood
+
+    optim = optax.adam(lr)
+    interface_matrices = jax.jit(_interface_matrices)
+    likelihood = jax.jit(jax.vmap(_likelihood, (None, None, None, None, 0)))
+
+    @jax.jit
+    def loss(P_cur, I_cur):
+        Pl, Pm, Pr = P_cur
+        Zm = interface_matrices(Pm, Pr)
+        return jnp.mean(-likelihood(Pl, Pm, Pr, Zm, I_cur))
+
+    loss_grad = jax.grad(loss)
+
+    @jax.jit
+    def optimize(state, P_cur, I_cur):
+        grads = loss_grad(P_cur, I_cur)
+        updates, state = optim.update(grads, state)
+        P_cur = jax.tree_util.tree_map(lambda p, u: p + u, P_cur, updates)
+        return state, P_cur
+
+    return optim, optimize
+
+
+class Protes(Optimizer):
+    """PROTES: sample K points from a TT probability tensor, then raise the likelihood of
+    the k_top best with k_gd Adam steps. ``quantize`` runs it on the binary view of the grid."""
+
+    def __init__(
+        self,
+        grid: LatentGrid,
+        seed: int = 0,
+        budget=None,
+        K: int = 10,
+        k_top: int = 1,
+        k_gd: int = 1,
+        lr: float = 5e-2,
+        rank: int = 5,
+        quantize: bool = False,
+        P=None,
+    ):
+        super().__init__(grid, seed, budget)
+        if not 1 <= int(k_top) <= int(K):
+            raise ConfigError(f"PROTES needs 1 <= k_top <= K, got k_top={k_top}, K={K}")
+        if int(k_gd) < 1 or float(lr) <= 0 or int(rank) < 1:
+            raise ConfigError(f"PROTES needs k_gd >= 1, lr > 0 and rank >= 1, got k_gd={k_gd}, lr={lr}, rank={rank}")
+        import jax
+        import jax.numpy as jnp
+        from protes.protes import _generate_initial
+
+        self.K, self.k_top, self.k_gd, self.lr, self.rank = int(K), int(k_top), int(k_gd), float(lr), int(rank)
+        self.quantized = grid.quantized() if quantize else None
+        self.d = self.quantized.d if quantize else grid.d
+        self.n = self.quantized.n if quantize else grid.n
+        if self.d < 3:
+            raise ConfigError(f"PROTES needs at least 3 axes, the search space has {self.d}")
+        self._jax, self._jnp = jax, jnp
+        self._rng = jax.random.PRNGKey(self.seed)
+        self._rng, key = jax.random.split(self._rng)
+        if P is None:
+            P = _generate_initial(self.d, self.n, self.rank, key)
+        else:
+            P = [jnp.asarray(core) for core in P]
+            expected = [(1, self.n, self.rank), (self.d - 2, self.rank, self.n, self.rank), (self.rank, self.n, 1)]
+            if [tuple(core.shape) for core in P] != expected:
+                raise ConfigError(
+                    f"warm-start tensor has core shapes {[tuple(c.shape) for c in P]}, expected {expected} "
+                    "(same grid, quantization and rank as the search it came from)"
+                )
+        self.P = P
+        self._optim, self._optimize = _update_step(self.lr)
+        self._state = self._optim.init(self.P)
+        self._raw: Optional[np.ndarray] = None
+
+    def _ask(self) -> np.ndarray:
+        interface_matrices, sample = _kernels()
+        Pl, Pm, Pr = self.P
+        Zm = interface_matrices(Pm, Pr)
+        self._rng, key = self._jax.random.split(self._rng)
+        raw = sample(Pl, Pm, Pr, Zm, self._jax.random.split(key, self.K))
+        self._raw = raw
+        indices = np.asarray(raw, dtype=np.int64)
+        return self.quantized.to_grid(indices) if self.quantized else indices
+
+    def _tell(self, indices, values) -> None:
+        jnp = self._jnp
+        y = jnp.array(values)
+        best = jnp.argsort(y)[::-1][: self.k_top]
+        for _ in range(self.k_gd):
+            self._state, self.P = self._optimize(self._state, self.P, self._raw[best, :])
+
+    def warm_start_from(self, index, steps: int = 20) -> None:
+        """Raise the probability of one grid index (e.g. a previous MEI) before searching."""
+        idx = self.grid.check(index)[:1]
+        raw = self._jnp.asarray(self.quantized.from_grid(idx) if self.quantized else idx, dtype=self._jnp.int32)
+        for _ in range(int(steps)):
+            self._state, self.P = self._optimize(self._state, self.P, raw)
+
+    def state(self) -> list:
+        """The TT probability cores as numpy arrays; pass them as ``P=`` to warm-start."""
+        return [np.asarray(core) for core in self.P]
+
+
+def register_all(register) -> None:
+    register("protes", Protes, "PROTES with free parameters (K, k_top, k_gd, lr, rank, quantize)")
+    register("tt", Protes, "PROTES preset TT: K=10, k_top=1", K=10, k_top=1, quantize=False)
+    register("tt-s", Protes, "PROTES preset TT-s: K=5, k_top=1, mode quantization", K=5, k_top=1, quantize=True)
+    register("tt-b", Protes, "PROTES preset TT-b: K=25, k_top=5, mode quantization", K=25, k_top=5, quantize=True)

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install, then run the whole test suite: unit/integration tests plus every notebook and
+# tutorial executed by nbval in fast mode (MANGO_FAST=1: small budgets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+export MANGO_FAST=1 MPLBACKEND=Agg
+.venv/bin/python -m pytest --nbval-lax tests tutorials notebooks "$@"
