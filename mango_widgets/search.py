@@ -183,6 +183,7 @@ class Search:
     def _finish(self) -> None:
         self.history.wall_seconds = time.perf_counter() - self._started
         try:
+            self.optimizer.close()
             self.mei = self._make_mei()
             self._emit(force=True)
         except KeyboardInterrupt:  # a second Ctrl-C while finishing: the search is already stopped

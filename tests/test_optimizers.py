@@ -14,7 +14,7 @@ def score(indices):
     return -np.sum((np.asarray(indices) - TARGET) ** 2, axis=1).astype(float)
 
 
-METHODS = ["random", "portfolio", "tt", "tt-s", "tt-b", "oneplusone", "cma"]
+METHODS = ["random", "portfolio", "tt", "tt-s", "tt-b", "ttopt", "oneplusone", "cma"]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -31,6 +31,7 @@ def test_ask_tell_contract(method):
         optimizer.tell(indices, values)
         assert optimizer.best_value == best_seen
         assert score(optimizer.best_index[None])[0] == best_seen
+    optimizer.close()
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -42,6 +43,7 @@ def test_same_seed_same_trajectory(method):
             indices = optimizer.ask()
             asked.append(indices)
             optimizer.tell(indices, score(indices))
+        optimizer.close()
         return np.concatenate(asked)
 
     assert np.array_equal(trajectory(1), trajectory(1))
@@ -125,3 +127,41 @@ def test_protes_warm_start_from_state_and_index():
     pulled = make_optimizer("tt", GRID, seed=2)
     pulled.warm_start_from(TARGET, steps=100)
     assert score(pulled.ask()).mean() > score(make_optimizer("tt", GRID, seed=2).ask()).mean()
+
+
+@pytest.mark.parametrize("method", ["random", "portfolio", "oneplusone"])
+def test_warm_start_from_an_index_asks_it_first(method):
+    optimizer = make_optimizer(method, GRID, seed=0, budget=500)
+    optimizer.warm_start_from(TARGET)
+    assert np.array_equal(optimizer.ask()[0], TARGET)
+
+
+def test_ttopt_is_steppable_and_beats_random():
+    optimizer = make_optimizer("ttopt", GRID, seed=0, budget=2000, quantize=False, rank=2)
+    sizes = set()
+    while optimizer.told < 2000:
+        indices = optimizer.ask()
+        sizes.add(len(indices))
+        optimizer.tell(indices, score(indices))
+    optimizer.close()
+    random = make_optimizer("random", GRID, seed=0)
+    while random.told < 2000:
+        indices = random.ask()
+        random.tell(indices, score(indices))
+    assert optimizer.best_value > random.best_value
+    assert len(sizes) > 1  # batches follow TTOpt's sweeps
+    with pytest.raises(ConfigError, match="finished"):
+        optimizer.ask()
+
+
+def test_ttopt_close_ends_its_worker_thread():
+    import threading
+
+    before = threading.active_count()
+    optimizer = make_optimizer("ttopt", GRID, seed=0, budget=10_000)
+    indices = optimizer.ask()
+    optimizer.tell(indices, score(indices))
+    optimizer.ask()
+    assert threading.active_count() == before + 1
+    optimizer.close()
+    assert threading.active_count() == before

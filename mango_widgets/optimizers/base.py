@@ -66,6 +66,13 @@ class Optimizer(ABC):
         self.told += len(values)
         self._tell(indices, values)
 
+    def warm_start_from(self, index) -> None:
+        """Start the search from a known good grid index (e.g. the MEI of an earlier epoch)."""
+        raise ConfigError(f"method {self.name!r} cannot be warm-started from a grid index")
+
+    def close(self) -> None:
+        """Release resources (worker threads); the optimizer cannot be asked afterwards."""
+
     @abstractmethod
     def _ask(self) -> np.ndarray:
         """Propose a batch of grid indices [k, d]."""
@@ -134,8 +141,7 @@ def _load_builtin() -> None:
     if _BUILTIN["loaded"]:
         return
     _BUILTIN["loaded"] = True
-    from . import nevergrad_opt, protes_opt, random_search
+    from . import nevergrad_opt, protes_opt, random_search, ttopt_opt
 
-    random_search.register_all(register)
-    protes_opt.register_all(register)
-    nevergrad_opt.register_all(register)
+    for module in (random_search, protes_opt, ttopt_opt, nevergrad_opt):
+        module.register_all(register)

@@ -64,6 +64,12 @@ class NevergradOptimizer(Optimizer):
             self._ng = factory(parametrization=param, budget=self._ng_budget(), num_workers=1)
         self._candidates = []
 
+    def warm_start_from(self, index) -> None:
+        """Make ``index`` nevergrad's next candidate (``suggest``), so it seeds the search."""
+        index = self.grid.check(index)[0]
+        value = index.astype(np.float64) if self.parametrization == "array" else tuple(int(i) for i in index)
+        self._ng.suggest(value)
+
     def _ng_budget(self) -> int:
         """The budget rounded up to whole batches: a search asks full batches, then cuts the last."""
         budget = self.budget or DEFAULT_BUDGET

@@ -7,7 +7,7 @@ a lab rig can step it. With the same seed it asks exactly what ``protes.protes``
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Optional
 
 import numpy as np
@@ -18,30 +18,26 @@ from .base import Optimizer
 
 
 @lru_cache(maxsize=None)
-def _kernels():
-    """JIT-compiled sampling kernels (jax caches one compilation per input shape)."""
-    import jax
-    from protes.protes import _interface_matrices, _sample
-
-    return (
-        jax.jit(_interface_matrices),
-        jax.jit(jax.vmap(_sample, (None, None, None, None, 0))),
-    )
-
-
-@lru_cache(maxsize=None)
-def _update_step(lr: float):
-    """JIT-compiled Adam step on the mean negative log-likelihood of the elite points."""
+def _compiled(lr: float, k_top: int, k_gd: int):
+    """The ask and tell steps, each one JIT-compiled function (jax keeps one compilation
+    per input shape, so every search with these settings reuses it)."""
     import jax
     import jax.numpy as jnp
     import optax
-    from protes.protes import _interface_matrices, _likelihood
+    from protes.protes import _interface_matrices, _likelihood, _sample
 
     optim = optax.adam(lr)
     interface_matrices = jax.jit(_interface_matrices)
+    sample = jax.vmap(_sample, (None, None, None, None, 0))
     likelihood = jax.jit(jax.vmap(_likelihood, (None, None, None, None, 0)))
 
-    @jax.jit
+    @partial(jax.jit, static_argnums=2)
+    def ask(P, rng, count):
+        Pl, Pm, Pr = P
+        Zm = interface_matrices(Pm, Pr)
+        rng, key = jax.random.split(rng)
+        return rng, sample(Pl, Pm, Pr, Zm, jax.random.split(key, count))
+
     def loss(P_cur, I_cur):
         Pl, Pm, Pr = P_cur
         Zm = interface_matrices(Pm, Pr)
@@ -49,14 +45,20 @@ def _update_step(lr: float):
 
     loss_grad = jax.grad(loss)
 
-    @jax.jit
     def optimize(state, P_cur, I_cur):
         grads = loss_grad(P_cur, I_cur)
         updates, state = optim.update(grads, state)
         P_cur = jax.tree_util.tree_map(lambda p, u: p + u, P_cur, updates)
         return state, P_cur
 
-    return optim, optimize
+    @jax.jit
+    def tell(state, P, I, y):
+        elite = I[jnp.argsort(y)[::-1][:k_top], :]
+        for _ in range(k_gd):
+            state, P = optimize(state, P, elite)
+        return state, P
+
+    return optim, ask, jax.jit(optimize), tell
 
 
 class Protes(Optimizer):
@@ -105,26 +107,19 @@ class Protes(Optimizer):
                     "(same grid, quantization and rank as the search it came from)"
                 )
         self.P = P
-        self._optim, self._optimize = _update_step(self.lr)
+        self._optim, self._ask_step, self._optimize, self._tell_step = _compiled(self.lr, self.k_top, self.k_gd)
         self._state = self._optim.init(self.P)
         self._raw: Optional[np.ndarray] = None
 
     def _ask(self) -> np.ndarray:
-        interface_matrices, sample = _kernels()
-        Pl, Pm, Pr = self.P
-        Zm = interface_matrices(Pm, Pr)
-        self._rng, key = self._jax.random.split(self._rng)
-        raw = sample(Pl, Pm, Pr, Zm, self._jax.random.split(key, self.K))
+        self._rng, raw = self._ask_step(self.P, self._rng, self.K)
         self._raw = raw
         indices = np.asarray(raw, dtype=np.int64)
         return self.quantized.to_grid(indices) if self.quantized else indices
 
     def _tell(self, indices, values) -> None:
-        jnp = self._jnp
-        y = jnp.array(values)
-        best = jnp.argsort(y)[::-1][: self.k_top]
-        for _ in range(self.k_gd):
-            self._state, self.P = self._optimize(self._state, self.P, self._raw[best, :])
+        y = self._jnp.asarray(np.asarray(values, dtype=np.float32))
+        self._state, self.P = self._tell_step(self._state, self.P, self._raw, y)
 
     def warm_start_from(self, index, steps: int = 20) -> None:
         """Raise the probability of one grid index (e.g. a previous MEI) before searching."""

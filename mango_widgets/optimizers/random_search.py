@@ -14,9 +14,17 @@ class RandomSearch(Optimizer):
         super().__init__(grid, seed, budget)
         self.batch_size = int(batch_size)
         self._rng = np.random.default_rng(self.seed)
+        self._start = None
+
+    def warm_start_from(self, index) -> None:
+        """Put ``index`` first in the next batch."""
+        self._start = self.grid.check(index)[0]
 
     def _ask(self) -> np.ndarray:
-        return self.grid.random(self.batch_size, self._rng)
+        batch = self.grid.random(self.batch_size, self._rng)
+        if self._start is not None:
+            batch[0], self._start = self._start, None
+        return batch
 
     def _tell(self, indices, values) -> None:
         pass

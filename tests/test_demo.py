@@ -1,0 +1,80 @@
+"""The bundled demo models: integrity, quality targets, and a real MEI search on them."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from mango_widgets import Objective, Search, WeightsError
+from mango_widgets.data import load_mnist_subset
+from mango_widgets.demo import demo_epochs, demo_generator, demo_network, load_manifest, weights_dir
+from mango_widgets.checkpoints import sha256_of
+
+
+@pytest.fixture(scope="module")
+def network():
+    return demo_network()
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return demo_generator()
+
+
+def test_manifest_hashes_match_and_weights_are_small():
+    manifest = load_manifest()
+    total = 0
+    for name, entry in manifest["files"].items():
+        path = weights_dir() / name
+        assert sha256_of(path) == entry["sha256"]
+        total += path.stat().st_size
+    assert total < 30 * 2**20
+    assert len(demo_epochs()) >= 10
+
+
+def test_demo_snn_has_four_spiking_layers_and_reaches_95_percent(network):
+    spiking = [info.name for info in network.layers().values() if info.spiking]
+    assert len(spiking) >= 4
+    images, labels = load_mnist_subset("heldout")
+    counts = torch.cat([network.run(chunk)["output"] for chunk in images.split(250)])
+    accuracy = (counts.argmax(1) == labels).float().mean().item()
+    assert accuracy >= 0.95
+    assert accuracy == pytest.approx(load_manifest()["snn"]["metrics"][-1]["heldout_accuracy"], abs=0.005)
+
+
+def test_generator_samples_are_confidently_classified(network, generator):
+    rng = np.random.default_rng(123)
+    indices = generator.grid.random(300, rng)
+    probabilities = network.class_probabilities(generator(indices))
+    assert probabilities.max(1).values.mean().item() >= 0.8
+    assert len(set(probabilities.argmax(1).tolist())) == 10  # every digit appears: no mode collapse
+
+
+def test_mei_excites_the_neuron_more_than_random_latents(network, generator):
+    objective = Objective(generator, network, "lif3:0")
+    search = Search(objective, "tt-b", budget=500, seed=0).run()
+    random_mean = Objective(generator, network, "lif3:0")(generator.grid.random(200, np.random.default_rng(0))).mean()
+    assert search.mei.activation > random_mean
+    fresh = Objective(demo_generator(), demo_network(), "lif3:0")
+    assert fresh(search.mei.index[None])[0] == search.mei.activation
+
+
+def test_every_epoch_checkpoint_loads(generator):
+    for epoch in demo_epochs():
+        assert demo_network(epoch=epoch).layers()["lif4"].units == 128
+
+
+def test_corrupt_or_missing_weights_are_clear_errors(tmp_path):
+    folder = tmp_path / "weights"
+    shutil.copytree(weights_dir(), folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    victim = folder / manifest["generator"]["file"]
+    victim.write_bytes(victim.read_bytes()[:-100])
+    with pytest.raises(WeightsError, match="corrupt.*sha256"):
+        demo_generator(directory=str(folder))
+    victim.unlink()
+    with pytest.raises(WeightsError, match="does not exist"):
+        demo_generator(directory=str(folder))
+    with pytest.raises(WeightsError, match="no demo weights manifest"):
+        demo_network(directory=str(tmp_path / "nowhere"))
