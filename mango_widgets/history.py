@@ -21,7 +21,10 @@ class MEI:
     latent: np.ndarray
     image: Optional[np.ndarray]
     activation: float
-    query: int  # 1-based number of the query that first reached it
+    query: int  # 1-based number of the candidate that first reached it
+    retest_mean: Optional[float] = None  # re-measured activation (``Search(retest=R)``)
+    retest_sem: Optional[float] = None  # its standard error over the R re-tests
+    retest_count: int = 0
 
 
 class History:

@@ -1,12 +1,13 @@
 """The black box: a batch of grid indices -> the target's activations.
 
 Counts every query (cache hits included, as a lab rig would count shown stimuli) and
-caches exact repeats so they cost no forward pass.
+caches exact repeats so they cost no forward pass. An optional noise model makes each
+query a fresh noisy trial around the cached noise-free activation.
 """
 from __future__ import annotations
 
 import time
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 import numpy as np
 import torch
@@ -14,19 +15,30 @@ import torch
 from .errors import ConfigError, ModelOutputError
 from .generators import Generator
 from .network import Network
+from .noise import PoissonNoise
 from .targets import Target, parse_target
 
 
 class Objective:
     """Activation of ``target`` in ``network`` for images the ``generator`` makes from grid indices."""
 
-    def __init__(self, generator: Generator, network: Network, target: Union[str, Target], cache: bool = True):
+    def __init__(
+        self,
+        generator: Generator,
+        network: Network,
+        target: Union[str, Target],
+        cache: bool = True,
+        noise: Optional[PoissonNoise] = None,
+        seed: int = 0,
+    ):
         self.generator = generator
         self.network = network
         self.target = parse_target(target)
         self.target.validate(network)
         self._check_shapes()
         self.cache_enabled = cache
+        self.noise = noise
+        self._noise_rng = np.random.default_rng(seed)
         self._cache: Dict[bytes, float] = {}
         self.queries = 0
         self.evaluations = 0
@@ -56,7 +68,8 @@ class Objective:
         return self.generator(indices)
 
     def evaluate(self, indices) -> np.ndarray:
-        """Activations of the target for grid indices [B, d], computed afresh (no cache, not counted)."""
+        """Noise-free activations of the target for grid indices [B, d], computed afresh
+        (no cache, not counted as queries)."""
         idx = self.grid.check(indices)
         start = time.perf_counter()
         activations = self.network.run(self.generator(idx), self.target.layers)
@@ -67,7 +80,7 @@ class Objective:
         return values
 
     def __call__(self, indices) -> np.ndarray:
-        """Activations [B] for grid indices [B, d]; every row counts as one query."""
+        """Activations [B] for grid indices [B, d]; every row counts as one query (one trial)."""
         idx = self.grid.check(indices)
         keys = [row.tobytes() for row in idx]
         missing = {}
@@ -83,7 +96,8 @@ class Objective:
         else:
             fresh = {}
         self.queries += len(keys)
-        return np.array([fresh[k] if k in fresh else self._cache[k] for k in keys], dtype=np.float64)
+        values = np.array([fresh[k] if k in fresh else self._cache[k] for k in keys], dtype=np.float64)
+        return values if self.noise is None else self.noise.sample(values, self._noise_rng)
 
     def layer_activations(self, indices, layer: str) -> np.ndarray:
         """All units of ``layer`` at once [B, units] (one forward pass; not counted as queries)."""

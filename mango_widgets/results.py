@@ -40,7 +40,11 @@ def save_search(search: Search, folder: Union[str, Path]) -> Path:
         "error": None if search.error is None else f"{type(search.error).__name__}: {search.error}",
         "summary": history.summary(),
         "objective": {"queries": search.objective.queries, "evaluations": search.objective.evaluations},
-        "mei": None if mei is None else {"activation": mei.activation, "query": mei.query, "index": mei.index.tolist()},
+        "queries": search.queries,
+        "mei": None if mei is None else {
+            "activation": mei.activation, "query": mei.query, "index": mei.index.tolist(),
+            "retest_mean": mei.retest_mean, "retest_sem": mei.retest_sem, "retest_count": mei.retest_count,
+        },
     }
     (folder / "search.json").write_text(json.dumps(record, indent=2))
     index_dtype = np.int16 if search.objective.grid.n <= np.iinfo(np.int16).max else np.int64

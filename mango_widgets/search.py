@@ -61,7 +61,12 @@ class Throttle:
 
 
 class Search:
-    """Maximise ``objective`` with ``optimizer`` (an instance or a registry name) in ``budget`` queries."""
+    """Maximise ``objective`` with ``optimizer`` (an instance or a registry name) in ``budget`` queries.
+
+    ``repeats`` shows each candidate that many times and tells the optimizer the mean (each
+    showing counts against the budget); ``retest`` re-measures the final MEI that many extra
+    times and reports mean and standard error (for noisy objectives).
+    """
 
     def __init__(
         self,
@@ -73,10 +78,16 @@ class Search:
         every_seconds: Optional[float] = 0.25,
         every_queries: Optional[int] = None,
         threads: Optional[int] = -1,
+        repeats: int = 1,
+        retest: int = 0,
         **optimizer_params,
     ):
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
             raise ConfigError(f"budget must be a positive number of queries, got {budget!r}")
+        if int(repeats) < 1 or int(retest) < 0 or int(repeats) > budget:
+            raise ConfigError(f"need 1 <= repeats <= budget and retest >= 0, got repeats={repeats}, retest={retest}")
+        self.repeats, self.retest = int(repeats), int(retest)
+        self.queries = 0  # objective calls spent, repeats included (the budget counts these)
         self.objective = objective
         self.budget = int(budget)
         self.seed = int(seed)
@@ -100,7 +111,7 @@ class Search:
     def __repr__(self) -> str:
         return (
             f"Search({self.optimizer.name!r}, target={self.objective.target}, state={self.state!r}, "
-            f"queries={len(self.history)}/{self.budget}, best={self.history.best_value:.4g})"
+            f"queries={self.queries}/{self.budget}, best={self.history.best_value:.4g})"
         )
 
     # ------------------------------------------------------------- control
@@ -117,7 +128,7 @@ class Search:
         try:
             with torch_threads(self.threads):
                 self._loop()
-            self.state = "stopped" if self._stop.is_set() and len(self.history) < self.budget else "finished"
+            self.state = "stopped" if self._stop.is_set() and self.budget - self.queries >= self.repeats else "finished"
         except KeyboardInterrupt:
             self.state = "stopped"
         except BaseException as error:  # keep the history, then tell the caller
@@ -152,14 +163,19 @@ class Search:
     # ------------------------------------------------------------ the loop
     def _loop(self) -> None:
         history, optimizer, objective = self.history, self.optimizer, self.objective
-        while len(history) < self.budget and not self._stop.is_set():
+        repeats = self.repeats
+        while self.budget - self.queries >= repeats and not self._stop.is_set():
             t0 = time.perf_counter()
             indices = optimizer.ask()
             t1 = time.perf_counter()
-            remaining = self.budget - len(history)
+            remaining = (self.budget - self.queries) // repeats
             cut = len(indices) > remaining
             asked = indices[:remaining] if cut else indices
-            values = objective(asked)
+            if repeats == 1:
+                values = objective(asked)
+            else:
+                values = objective(np.repeat(asked, repeats, axis=0)).reshape(-1, repeats).mean(1)
+            self.queries += len(asked) * repeats
             t2 = time.perf_counter()
             history.append(asked, values)
             if not cut:  # the last, cut batch ends the search: nothing left to learn for
@@ -172,7 +188,7 @@ class Search:
 
     def _emit(self, force: bool) -> None:
         now = time.perf_counter()
-        queries = len(self.history)
+        queries = self.queries
         if not self.callbacks or not (force or self.throttle.due(queries, now)):
             return
         first_new = self.throttle.mark(queries, now)
@@ -204,13 +220,19 @@ class Search:
             if self.error is None:
                 raise
             image = None
-        return MEI(
+        mei = MEI(
             index=index,
             latent=self.objective.grid.to_latent(index[None])[0],
             image=image,
             activation=self.history.best_value,
             query=self.history.best_query,
         )
+        if self.retest and self.error is None:
+            values = self.objective(np.repeat(index[None], self.retest, axis=0))
+            mei.retest_mean = float(values.mean())
+            mei.retest_sem = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+            mei.retest_count = len(values)
+        return mei
 
     def config(self) -> dict:
         """Plain-JSON description of the search, enough to repeat it."""
@@ -227,4 +249,7 @@ class Search:
             "generator": self.objective.generator.name,
             "grid": self.objective.grid.to_dict(),
             "threads": self.threads,
+            "repeats": self.repeats,
+            "retest": self.retest,
+            "noise": None if self.objective.noise is None else {"poisson_scale": self.objective.noise.scale},
         }

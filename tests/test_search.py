@@ -138,3 +138,33 @@ def test_threads_are_restored_after_a_search():
     before = torch.get_num_threads()
     Search(make_objective(), "random", budget=50, threads=1).run()
     assert torch.get_num_threads() == before
+
+
+def test_repeats_count_against_the_budget_and_tell_the_mean():
+    search = Search(make_objective(), "random", budget=100, seed=0, repeats=4).run()
+    assert search.queries == 100 == search.objective.queries
+    assert len(search.history) == 25
+    clean = search.objective.evaluate(search.history.indices)
+    assert np.allclose(search.history.values, clean)  # deterministic: the mean of repeats is the value
+
+
+def test_poisson_noise_statistics_and_retest_of_the_mei():
+    from mango_widgets.noise import PoissonNoise
+
+    noise = PoissonNoise(scale=20)
+    rng = np.random.default_rng(0)
+    draws = noise.sample(np.full(20000, 0.3), rng)
+    assert draws.mean() == pytest.approx(0.3, abs=0.005)
+    assert draws.var() == pytest.approx(0.3 / 20, rel=0.05)
+    assert np.allclose(draws * 20, np.round(draws * 20))  # whole spike counts
+
+    objective = make_objective()
+    objective.noise = noise
+    search = Search(objective, "tt-b", budget=200, seed=0, retest=60).run()
+    mei = search.mei
+    truth = objective.evaluate(mei.index[None])[0]
+    assert mei.retest_count == 60 and mei.retest_sem > 0
+    assert abs(mei.retest_mean - truth) < 5 * mei.retest_sem + 1e-9
+    assert search.objective.queries == 200 + 60  # re-tests are counted as queries, outside the budget
+    with pytest.raises(ConfigError, match="noise scale"):
+        PoissonNoise(scale=0)
