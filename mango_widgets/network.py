@@ -8,6 +8,7 @@ this network only.
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
@@ -110,6 +111,17 @@ class Network:
         self.name = name
         self._layers: Optional[Dict[str, LayerInfo]] = None
         self._layouts: Dict[str, str] = {}
+        # the SNN state lives inside the module: one exposure at a time per network
+        self._lock = threading.RLock()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Network({self.name!r}, time_mode={self.time_mode!r}, T={self.T}, input_shape={self.input_shape})"
@@ -121,9 +133,10 @@ class Network:
     # ----------------------------------------------------------------- layers
     def layers(self) -> Dict[str, LayerInfo]:
         """Every probe-able layer by dotted name (found with one dry forward pass)."""
-        if self._layers is None:
-            self._layers = self._discover_layers()
-        return self._layers
+        with self._lock:
+            if self._layers is None:
+                self._layers = self._discover_layers()
+            return self._layers
 
     def layer(self, name: str) -> LayerInfo:
         """Info of one layer, or a clear error listing the valid names."""
@@ -239,9 +252,10 @@ class Network:
         for name in layers:
             self.layer(name)
         results: Dict[str, List[torch.Tensor]] = {name: [] for name in layers + [OUTPUT]}
-        for chunk in images.split(self.max_batch):
-            for name, value in self._run_chunk(chunk, layers).items():
-                results[name].append(value)
+        with self._lock:  # safe to share between searches in several threads
+            for chunk in images.split(self.max_batch):
+                for name, value in self._run_chunk(chunk, layers).items():
+                    results[name].append(value)
         merged = {name: torch.cat(values) for name, values in results.items()}
         for name, value in merged.items():
             if not torch.isfinite(value).all():

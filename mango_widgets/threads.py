@@ -1,11 +1,13 @@
 """Torch intra-op thread count for a block of work, restored afterwards.
 
-torch's thread pool is process-wide, so a search sets it only while it runs. The default
-comes from ``benchmarks/threads.py`` on this 2-core machine kind (see docs/performance.md).
+torch's thread pool is process-wide, so a search sets it only while it runs; when several
+searches run at once (widgets racing methods), the setting made first holds until the last
+of them ends, and only then is the original restored.
 """
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from typing import Optional
 
@@ -21,6 +23,14 @@ def default_threads() -> Optional[int]:
     return os.cpu_count() or 1
 
 
+class _ThreadSetting:
+    """Who holds torch's process-wide thread count, and what to restore when all let go."""
+
+    lock = threading.Lock()
+    holders = 0
+    original: Optional[int] = None
+
+
 @contextmanager
 def torch_threads(count: Optional[int]):
     """Run the block with ``count`` torch intra-op threads (None: leave as is)."""
@@ -29,9 +39,15 @@ def torch_threads(count: Optional[int]):
     if count is None:
         yield
         return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(count))
+    with _ThreadSetting.lock:
+        if _ThreadSetting.holders == 0:
+            _ThreadSetting.original = torch.get_num_threads()
+            torch.set_num_threads(int(count))
+        _ThreadSetting.holders += 1
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        with _ThreadSetting.lock:
+            _ThreadSetting.holders -= 1
+            if _ThreadSetting.holders == 0:
+                torch.set_num_threads(_ThreadSetting.original)

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+bash scripts/install_browser.sh  # Debian chromium for the real-browser test of the Voila app
 export MANGO_FAST=1 MPLBACKEND=Agg
 .venv/bin/python -m pytest --nbval-lax tests tutorials notebooks "$@"

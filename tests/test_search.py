@@ -168,3 +168,17 @@ def test_poisson_noise_statistics_and_retest_of_the_mei():
     assert search.objective.queries == 200 + 60  # re-tests are counted as queries, outside the budget
     with pytest.raises(ConfigError, match="noise scale"):
         PoissonNoise(scale=0)
+
+
+def test_concurrent_searches_can_share_one_network_and_restore_threads():
+    before = torch.get_num_threads()
+    shared = make_objective().network
+    generator = Generator(tm.ConstantImageGenerator(), GRID, image_shape=(1, 2, 2))
+    searches = [Search(Objective(generator, shared, "lif:1"), m, budget=300, seed=0, threads=1).start()
+                for m in ("random", "tt-b", "portfolio")]
+    for search in searches:
+        assert search.wait(timeout=120)
+    assert [s.state for s in searches] == ["finished"] * 3, [repr(s.error) for s in searches]
+    alone = Search(make_objective(), "tt-b", budget=300, seed=0).run()
+    assert np.array_equal(searches[1].history.values, alone.history.values)  # no cross-talk through SNN state
+    assert torch.get_num_threads() == before

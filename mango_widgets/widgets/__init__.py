@@ -1,0 +1,16 @@
+"""Jupyter widgets (ipywidgets + plotly FigureWidget) over the search core.
+
+They only build Searches from choices, run them off the UI thread and observe them:
+
+- :class:`MEIExplorer`: one neuron, one or several methods racing, live curve and MEIs;
+- :class:`LayerOverview`: the MEIs of N units of a layer at once;
+- :class:`MangoApp` / :func:`demo_app`: both in tabs, wired together (the Voila app).
+
+Needs the ``widgets`` extra (ipywidgets, plotly, anywidget).
+"""
+from .dashboard import MangoApp, demo_app, demo_models, stand_in_models
+from .explorer import MEIExplorer
+from .overview import LayerOverview
+from .updates import LiveRun, WriteStats
+
+__all__ = ["LayerOverview", "LiveRun", "MEIExplorer", "MangoApp", "WriteStats", "demo_app", "demo_models", "stand_in_models"]

@@ -1,0 +1,207 @@
+"""Layer overview: the MEIs of N units of a layer at once, each with its activation.
+
+One search per unit, run one after another off the UI thread (the cores are better spent
+on one search at a time); the grid fills in as they progress. Clicking a unit's button
+calls the ``on_open`` callbacks, which the app uses to select that unit in the explorer.
+"""
+from __future__ import annotations
+
+import html
+from typing import Callable, Dict, List, Optional, Union
+
+import ipywidgets as widgets
+from traitlets import Bool
+
+from ..errors import ConfigError
+from ..generators import Generator
+from ..network import OUTPUT
+from ..objective import Objective
+from ..optimizers import available
+from ..search import Search
+from .explorer import HIDDEN_METHODS, error_text
+from .images import blank_png, png_bytes
+from .pickers import NetworkChoices, NetworkSource, TargetPicker, private_copy, target_string
+from .updates import LiveRun
+
+CELL_SCALE = 3  # 28x28 -> 84x84
+
+
+class _Cell:
+    def __init__(self, unit: int, open_unit: Callable[[int], None]):
+        self.unit = unit
+        self.image = widgets.Image(value=blank_png(28 * CELL_SCALE), format="png", width=28 * CELL_SCALE, height=28 * CELL_SCALE)
+        self.button = widgets.Button(description=f"unit {unit}", tooltip=f"open unit {unit} in the explorer",
+                                     layout=widgets.Layout(width=f"{28 * CELL_SCALE + 40}px"))
+        self.button.add_class("mango-open-unit")
+        self.button.on_click(lambda _button: open_unit(unit))
+        self.box = widgets.VBox([self.image, self.button], layout=widgets.Layout(align_items="center", margin="2px"))
+        self.shown_best: Optional[bytes] = None
+
+
+class LayerOverview(widgets.VBox):
+    """MEIs of units ``first .. first+count-1`` of a layer, found with one method each.
+
+    Traits: ``running``, ``frozen`` (as in the explorer). Register ``on_open(fn)`` to get
+    ``fn(network_label, layer, unit)`` when a unit is clicked.
+    """
+
+    running = Bool(False, read_only=True)
+    frozen = Bool(False)
+
+    def __init__(
+        self,
+        generator: Generator,
+        networks: Union[NetworkSource, Dict[str, NetworkSource]],
+        method: str = "tt-b",
+        budget: int = 500,
+        count: int = 8,
+        seed: int = 0,
+        update_seconds: float = 0.5,
+        min_interval: float = 0.3,
+        threads: Optional[int] = -1,
+        **kwargs,
+    ):
+        self.generator = generator
+        self.networks = NetworkChoices(networks)
+        self.update_seconds, self.min_interval, self.threads = update_seconds, min_interval, threads
+        self.searches: Dict[int, Search] = {}
+        self.cells: Dict[int, _Cell] = {}
+        self.live: Optional[LiveRun] = None
+        self._open_callbacks: List[Callable[[str, str, int], None]] = []
+        self._run_choice = ("", "")
+
+        names = [name for name in available() if name not in HIDDEN_METHODS]
+        if method not in names:
+            raise ConfigError(f"unknown method {method!r}; valid methods are: {', '.join(names)}")
+        self.picker = TargetPicker(self.networks, with_unit=False)
+        self.first_box = widgets.BoundedIntText(value=0, min=0, max=10**6, description="first unit", layout=widgets.Layout(width="170px"))
+        self.count_box = widgets.BoundedIntText(value=count, min=1, max=256, description="units", layout=widgets.Layout(width="150px"))
+        self.method_dropdown = widgets.Dropdown(options=names, value=method, description="method", layout=widgets.Layout(width="220px"))
+        self.budget_box = widgets.IntText(value=budget, description="budget/unit", layout=widgets.Layout(width="190px"))
+        self.seed_box = widgets.IntText(value=seed, description="seed", layout=widgets.Layout(width="150px"))
+        self.run_button = widgets.Button(description="Run layer", button_style="success", icon="play")
+        self.run_button.add_class("mango-overview-run")
+        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.status_html = widgets.HTML("Choose a layer and how many units, then Run layer.")
+        self.error_html = widgets.HTML("")
+        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat(auto-fill, {28 * CELL_SCALE + 48}px)"))
+        super().__init__(
+            children=[
+                self.picker,
+                widgets.HBox([self.first_box, self.count_box, self.method_dropdown], layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox([self.budget_box, self.seed_box, self.run_button, self.stop_button], layout=widgets.Layout(flex_flow="row wrap")),
+                self.status_html,
+                self.error_html,
+                self.grid,
+            ],
+            **kwargs,
+        )
+        self.add_class("mango-overview")
+        self.run_button.on_click(lambda _button: self.run())
+        self.stop_button.on_click(lambda _button: self.stop())
+        self.observe(lambda _change: self._sync_disabled(), ["running", "frozen"])
+
+    # ------------------------------------------------------------- the API
+    def on_open(self, callback: Callable[[str, str, int], None]) -> None:
+        """Call ``callback(network_label, layer, unit)`` when a unit of the grid is clicked."""
+        self._open_callbacks.append(callback)
+
+    def open_unit(self, unit: int) -> None:
+        """What clicking a unit does (the network and layer of the run that made the grid)."""
+        network_label, layer = self._run_choice
+        for callback in self._open_callbacks:
+            callback(network_label, layer, int(unit))
+
+    def units(self) -> List[int]:
+        """The units the current choices cover (clipped to the layer's size)."""
+        first, total = int(self.first_box.value), self.picker.units
+        if first >= total:
+            raise ConfigError(f"first unit {first} is out of range for layer {self.picker.layer!r}: valid units are 0..{total - 1}")
+        return list(range(first, min(first + int(self.count_box.value), total)))
+
+    def run(self) -> bool:
+        """Start one search per unit (the Run button); False with the error shown if a choice is invalid."""
+        if self.running or self.frozen:
+            return False
+        self.error_html.value = ""
+        live = LiveRun(self._write, concurrent=False, min_interval=self.min_interval,
+                       on_error=lambda error: self._show_error(f"could not update the display: {error_text(error)}"))
+        try:
+            network, layer = self.picker.network, self.picker.layer
+            searches = {
+                unit: Search(
+                    Objective(self.generator, private_copy(network), target_string(layer, unit)),
+                    self.method_dropdown.value, budget=self.budget_box.value, seed=self.seed_box.value,
+                    callbacks=[live.notify], every_seconds=self.update_seconds, threads=self.threads,
+                )
+                for unit in self.units()
+            }
+        except Exception as error:
+            self._show_error(error_text(error))
+            return False
+        self.searches, self.live = searches, live
+        self._run_choice = (self.picker.network_label, layer)
+        self.cells = {unit: _Cell(unit, self.open_unit) for unit in searches}
+        self.grid.children = [cell.box for cell in self.cells.values()]
+        kind = "class" if layer == OUTPUT else "unit"
+        self.status_html.value = f"{len(searches)} {kind}s of {html.escape(layer)}: starting…"
+        self.set_trait("running", True)
+        live.start(list(searches.values()))
+        return True
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        return True if self.live is None else self.live.wait(timeout)
+
+    # ------------------------------------------------------------ internals
+    def _write(self, changed: List[Search], final: bool) -> None:
+        """Write the changed units' MEIs and the status (runs in the UI writer thread)."""
+        try:
+            self._write_progress(changed, final)
+        finally:
+            if final:  # even if formatting failed, the run is over: unfreeze the controls
+                self.set_trait("running", False)
+
+    def _write_progress(self, changed: List[Search], final: bool) -> None:
+        units = {id(search): unit for unit, search in self.searches.items()}
+        for search in changed:
+            cell = self.cells[units[id(search)]]
+            best = search.history.best_index
+            if best is None:
+                continue
+            if best.tobytes() != cell.shown_best:
+                try:  # a generator that fails here fails the search too: its error is shown at the end
+                    cell.image.value = png_bytes(search.objective.images(best[None])[0].cpu().numpy(), CELL_SCALE)
+                    cell.shown_best = best.tobytes()
+                except Exception:
+                    pass
+            mark = "" if search.state in ("running", "finished") else f" ({search.state})"
+            cell.button.description = f"unit {cell.unit} · {search.history.best_value:.3f}{mark}"
+        done = [s for s in self.searches.values() if s.state not in ("ready", "running")]
+        queries = sum(s.queries for s in self.searches.values())
+        elapsed = sum(s.history.wall_seconds for s in self.searches.values())
+        layer = self._run_choice[1]
+        head = f"{len(done)}/{len(self.searches)} units of {html.escape(layer)} done"
+        self.status_html.value = f"{head} · {queries:,} queries · {elapsed:.1f} s" + (" · stopped" if self.live.stopped and final else "")
+        if final:
+            failed = [f"unit {u}: {html.escape(error_text(s.error))}" for u, s in self.searches.items() if s.error is not None]
+            if failed:
+                self._show_error("<br>".join(failed), escape=False)
+
+    def _show_error(self, message: str, escape: bool = True) -> None:
+        text = html.escape(message) if escape else message
+        self.error_html.value = f'<div style="color:#b00020;white-space:pre-wrap">⚠ {text}</div>'
+
+    def _sync_disabled(self) -> None:
+        locked = self.running or self.frozen
+        self.picker.set_disabled(locked)
+        for control in (self.first_box, self.count_box, self.method_dropdown, self.budget_box, self.seed_box, self.run_button):
+            control.disabled = locked
+        self.stop_button.disabled = not self.running
+
+    def activations(self) -> Dict[int, float]:
+        """Best activation found for each unit of the last run (NaN where none yet)."""
+        return {u: (s.history.best_value if len(s.history) else float("nan")) for u, s in self.searches.items()}

@@ -1,0 +1,183 @@
+"""Choosing what to probe: a network (among several, built lazily), a layer, a unit.
+
+Layers are listed by dotted name with their unit counts, plus the network's output classes.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+import ipywidgets as widgets
+import torch
+from traitlets import Int, Unicode
+
+from ..errors import ConfigError, unknown_choice
+from ..network import OUTPUT, Network
+
+NetworkSource = Union[Network, Callable[[], Network]]
+
+#: layer tried first when a network is chosen (the demo's hidden spiking layer)
+PREFERRED_LAYER = "lif3"
+
+
+class NetworkChoices:
+    """Networks by label. A value may be a :class:`Network` or a zero-argument factory that
+    builds one on first use (e.g. one demo checkpoint per training epoch)."""
+
+    def __init__(self, networks: Union[NetworkSource, Dict[str, NetworkSource]]):
+        if isinstance(networks, Network):
+            networks = {networks.name: networks}
+        elif not isinstance(networks, dict):
+            if not callable(networks):
+                raise ConfigError(f"networks must be a Network, a factory or a dict of them, got {type(networks).__name__}")
+            networks = {"network": networks}
+        if not networks:
+            raise ConfigError("give at least one network")
+        for label, value in networks.items():
+            if not isinstance(value, Network) and not callable(value):
+                raise ConfigError(f"network {label!r} must be a Network or a factory returning one, got {type(value).__name__}")
+        self._sources = dict(networks)
+        self._built: Dict[str, Network] = {}
+
+    @property
+    def labels(self) -> List[str]:
+        return list(self._sources)
+
+    def get(self, label: str) -> Network:
+        if label not in self._sources:
+            raise unknown_choice("network", label, self._sources)
+        if label not in self._built:
+            value = self._sources[label]
+            network = value if isinstance(value, Network) else value()
+            if not isinstance(network, Network):
+                raise ConfigError(f"the factory of network {label!r} returned {type(network).__name__}, not a Network")
+            self._built[label] = network
+        return self._built[label]
+
+
+def private_copy(network: Network) -> Network:
+    """A copy of ``network`` for one search's worker thread.
+
+    SNN modules keep their membrane state inside the module (snnTorch ``init_hidden``,
+    SpikingJelly nodes), so two threads running the same module corrupt each other's state;
+    each search therefore gets its own copy (the weights are copied too: memory grows with
+    the number of searches in flight)."""
+    return copy.deepcopy(network)
+
+
+def class_count(network: Network) -> int:
+    if network.classes is not None:
+        return len(network.classes)
+    return int(network.run(torch.zeros((1,) + network.input_shape))[OUTPUT].shape[1])
+
+
+def layer_options(network: Network) -> List[Tuple[str, str]]:
+    """(label, dotted name) for every probe-able layer, then the output classes."""
+    options = [
+        (f"{info.name}  ({info.units} units, {'spiking' if info.spiking else info.module_type})", info.name)
+        for info in network.layers().values()
+    ]
+    options.append((f"output classes  ({class_count(network)})", OUTPUT))
+    return options
+
+
+def default_layer(network: Network) -> str:
+    layers = network.layers()
+    if PREFERRED_LAYER in layers:
+        return PREFERRED_LAYER
+    spiking = [info.name for info in layers.values() if info.spiking and info.units > 1]
+    return spiking[0] if spiking else next(iter(layers))
+
+
+def target_string(layer: str, unit: int) -> str:
+    """The objective target for a picked layer and unit ("lif3:5" or "class:3")."""
+    return f"class:{int(unit)}" if layer == OUTPUT else f"{layer}:{int(unit)}"
+
+
+class TargetPicker(widgets.HBox):
+    """Network and layer dropdowns, optionally a unit box bounded by the layer's unit count.
+
+    Traits: ``network_label``, ``layer``, ``unit``, ``units`` (unit count of the layer).
+    """
+
+    network_label = Unicode()
+    layer = Unicode()
+    unit = Int(0)
+    units = Int(0)
+
+    def __init__(self, networks: NetworkChoices, with_unit: bool = True, **kwargs):
+        self.networks = networks
+        self._updating = False
+        self.network_dropdown = widgets.Dropdown(
+            options=networks.labels, description="network", layout=widgets.Layout(width="330px")
+        )
+        self.network_dropdown.add_class("mango-network")
+        self.layer_dropdown = widgets.Dropdown(description="layer", layout=widgets.Layout(width="330px"))
+        self.layer_dropdown.add_class("mango-layer")
+        self.unit_box = widgets.BoundedIntText(value=0, min=0, max=0, description="unit", layout=widgets.Layout(width="150px"))
+        self.unit_box.add_class("mango-unit")
+        children = [self.network_dropdown, self.layer_dropdown] + ([self.unit_box] if with_unit else [])
+        super().__init__(children=children, layout=widgets.Layout(flex_flow="row wrap"), **kwargs)
+        self.network_dropdown.observe(self._on_network, "value")
+        self.layer_dropdown.observe(self._on_layer, "value")
+        self.unit_box.observe(self._on_unit, "value")
+        self._on_network()
+
+    @property
+    def network(self) -> Network:
+        return self.networks.get(self.network_dropdown.value)
+
+    @property
+    def target(self) -> str:
+        return target_string(self.layer, self.unit)
+
+    def units_of(self, layer: str) -> int:
+        network = self.network
+        return class_count(network) if layer == OUTPUT else network.layer(layer).units
+
+    def select(self, layer: Optional[str] = None, unit: Optional[int] = None, network: Optional[str] = None) -> None:
+        """Pick a network (label), layer (dotted name) and unit; unknown names raise a clear error."""
+        if network is not None:
+            if network not in self.networks.labels:
+                raise unknown_choice("network", network, self.networks.labels)
+            self.network_dropdown.value = network
+        if layer is not None:
+            valid = [value for _, value in self.layer_dropdown.options]
+            if layer not in valid:
+                raise unknown_choice("layer", layer, valid)
+            self.layer_dropdown.value = layer
+        if unit is not None:
+            if not 0 <= int(unit) < self.units:
+                raise ConfigError(f"unit {unit} is out of range for layer {self.layer!r}: valid units are 0..{self.units - 1}")
+            self.unit_box.value = int(unit)
+
+    def set_disabled(self, disabled: bool) -> None:
+        for control in (self.network_dropdown, self.layer_dropdown, self.unit_box):
+            control.disabled = disabled
+
+    def _on_network(self, _change=None) -> None:
+        network = self.network
+        previous = self.layer_dropdown.value
+        options = layer_options(network)
+        names = [value for _, value in options]
+        self._updating = True  # one _on_layer at the end, not one per intermediate value
+        try:
+            self.layer_dropdown.options = options
+            self.layer_dropdown.value = previous if previous in names else default_layer(network)
+        finally:
+            self._updating = False
+        self.network_label = self.network_dropdown.value
+        self._on_layer()
+
+    def _on_layer(self, _change=None) -> None:
+        layer = self.layer_dropdown.value
+        if layer is None or self._updating:
+            return
+        self.units = self.units_of(layer)
+        self.unit_box.max = max(self.units - 1, 0)
+        self.unit_box.value = min(self.unit_box.value, self.unit_box.max)
+        self.layer = layer
+        self._on_unit()
+
+    def _on_unit(self, _change=None) -> None:
+        self.unit = int(self.unit_box.value)
