@@ -37,12 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--out", default="results/search", help="output folder")
     search.add_argument("--save-every", type=float, default=10.0, help="seconds between partial saves while running")
 
-    app = sub.add_parser("app", help="serve the widgets as a Voila web app on the demo models", add_help=False)
-    app.add_argument("args", nargs=argparse.REMAINDER)
-
-    train = sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator", add_help=False)
-    train.add_argument("args", nargs=argparse.REMAINDER)
+    # these hand all their arguments to their own parsers (see PASS_THROUGH in main)
+    sub.add_parser("app", help="serve the widgets as a Voila web app on the demo models (mango app --help)", add_help=False)
+    sub.add_parser("train", help="train a zoo network or generator (mango train --help)", add_help=False)
+    sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator (mango train-demo --help)", add_help=False)
     return parser
+
+
+#: subcommands whose arguments go unparsed to another entry point: name -> "module:function"
+PASS_THROUGH = {
+    "app": "mango_widgets.app:main",
+    "train": "mango_widgets.training.train:main",
+    "train-demo": "mango_widgets.training.demo:main",
+}
 
 
 def _layers(args) -> None:
@@ -101,6 +108,16 @@ def _search(args) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0] in PASS_THROUGH:
+        import importlib
+
+        module, _, function = PASS_THROUGH[argv[0]].partition(":")
+        try:
+            return getattr(importlib.import_module(module), function)(argv[1:]) or 0
+        except MangoError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     args = _parser().parse_args(argv)
     try:
         if args.command == "layers":
@@ -109,14 +126,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             _methods()
         elif args.command == "search":
             _search(args)
-        elif args.command == "app":
-            from .app import main as app_main
-
-            return app_main(args.args) or 0
-        elif args.command == "train-demo":
-            from .training.demo import main as train_main
-
-            return train_main(args.args) or 0
     except MangoError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

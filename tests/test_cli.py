@@ -46,3 +46,13 @@ def test_bad_input_exits_2_with_a_helpful_message(tmp_path, capsys):
 def test_console_script_is_installed():
     result = subprocess.run([str(Path(sys.executable).parent / "mango"), "methods"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "tt-b" in result.stdout
+
+
+def test_pass_through_subcommands_reach_their_own_parsers(capsys):
+    import pytest
+
+    for command in ("train", "train-demo", "app"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage" in capsys.readouterr().out.lower()

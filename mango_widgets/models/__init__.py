@@ -1,1 +1,1 @@
-"""Model architectures shipped with the toolkit (the demo SNN and generator)."""
+"""Model architectures: the demo SNN and generator, and the paper-scale zoo (see zoo.py)."""
