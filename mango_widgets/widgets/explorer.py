@@ -29,7 +29,7 @@ from ..optimizers import available
 from ..search import Search
 from .images import blank_png, candidates_html, png_bytes
 from .pickers import NetworkChoices, NetworkSource, TargetPicker, private_copy
-from .updates import LiveRun
+from .updates import LiveControls, LiveRun
 
 #: methods not offered in the picker (``nevergrad`` needs an ``optimizer=`` parameter)
 HIDDEN_METHODS = ("nevergrad",)
@@ -87,7 +87,7 @@ class _Panel:
         self.shown_candidates: tuple = ()
 
 
-class MEIExplorer(widgets.VBox):
+class MEIExplorer(LiveControls, widgets.VBox):
     """Find and watch the MEI of one neuron with one or several methods side by side.
 
     ``networks``: a Network, a factory returning one, or a dict label -> either (built on
@@ -224,15 +224,6 @@ class MEIExplorer(widgets.VBox):
         self.set_trait("running", True)
         live.start(list(searches.values()))
         return True
-
-    def stop(self) -> None:
-        """Stop the run: each search ends after its current batch, keeping what it found."""
-        if self.live is not None:
-            self.live.stop()
-
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        """Block until the run has ended and the UI shows its final state; True if so."""
-        return True if self.live is None else self.live.wait(timeout)
 
     def export(self, folder: Union[str, Path, None] = None, gif: bool = True) -> Dict[str, Path]:
         """Write the last run's searches (``save_search`` files + GIF) into one sub-folder per method."""

@@ -21,7 +21,7 @@ from ..search import Search
 from .explorer import HIDDEN_METHODS, error_text
 from .images import blank_png, png_bytes
 from .pickers import NetworkChoices, NetworkSource, TargetPicker, private_copy, target_string
-from .updates import LiveRun
+from .updates import LiveControls, LiveRun
 
 CELL_SCALE = 3  # 28x28 -> 84x84
 
@@ -38,7 +38,7 @@ class _Cell:
         self.shown_best: Optional[bytes] = None
 
 
-class LayerOverview(widgets.VBox):
+class LayerOverview(LiveControls, widgets.VBox):
     """MEIs of units ``first .. first+count-1`` of a layer, found with one method each.
 
     Traits: ``running``, ``frozen`` (as in the explorer). Register ``on_open(fn)`` to get
@@ -148,13 +148,6 @@ class LayerOverview(widgets.VBox):
         self.set_trait("running", True)
         live.start(list(searches.values()))
         return True
-
-    def stop(self) -> None:
-        if self.live is not None:
-            self.live.stop()
-
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        return True if self.live is None else self.live.wait(timeout)
 
     # ------------------------------------------------------------ internals
     def _write(self, changed: List[Search], final: bool) -> None:

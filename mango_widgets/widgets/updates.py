@@ -172,3 +172,18 @@ class LiveRun:
         end = time.perf_counter()
         self._last_write = end
         self.stats.add(start - self._t0, end - start, sum(s.queries for s in self.searches))
+
+
+class LiveControls:
+    """Stop and wait for a widget's current :class:`LiveRun` (held in ``self.live``)."""
+
+    live: Optional[LiveRun] = None
+
+    def stop(self) -> None:
+        """Stop the run: each search ends after its current batch, keeping what it found."""
+        if self.live is not None:
+            self.live.stop()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the run has ended and the UI shows its final state; True if so."""
+        return True if self.live is None else self.live.wait(timeout)
