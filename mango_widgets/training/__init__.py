@@ -1,0 +1,1 @@
+"""Reproducible training of the bundled demo weights (demo SNN and latent-grid generator)."""
