@@ -165,3 +165,17 @@ def test_ttopt_close_ends_its_worker_thread():
     assert threading.active_count() == before + 1
     optimizer.close()
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("method", ["spsa", "noisybandit", "de"])
+def test_other_nevergrad_methods_follow_the_contract(method):
+    optimizer = make_optimizer(method, GRID, seed=0, budget=200)
+    seen = []
+    while optimizer.told < 200:
+        indices = optimizer.ask()
+        assert indices.min() >= 0 and indices.max() < GRID.n
+        seen.append(score(indices))
+        optimizer.tell(indices, seen[-1])
+    assert optimizer.best_value == np.concatenate(seen).max()
+    expected_batch = 1 if method == "spsa" else 25  # SPSA is strictly sequential in nevergrad
+    assert optimizer.batch_size == expected_batch

@@ -58,7 +58,8 @@ class NevergradOptimizer(Optimizer):
         try:
             self._ng = factory(parametrization=param, budget=self._ng_budget(), num_workers=self.batch_size)
         except ValueError as error:
-            if "worker" not in str(error).lower():
+            message = str(error).lower()
+            if "worker" not in message and "parallel" not in message:
                 raise
             self.batch_size = 1  # e.g. SPSA is strictly sequential
             self._ng = factory(parametrization=param, budget=self._ng_budget(), num_workers=1)
