@@ -115,6 +115,10 @@ class Network:
         self._lock = threading.RLock()
 
     def __getstate__(self):
+        """For copy/pickle: without the lock, and with the SNN state cleared (a finished
+        exposure leaves inference-mode state tensors that cannot be deep-copied)."""
+        with self._lock:
+            reset_state(self.module)
         state = dict(self.__dict__)
         del state["_lock"]
         return state

@@ -96,3 +96,12 @@ def test_nan_activations_are_reported():
     network = Network(module, input_shape=(1, 2, 2))
     with pytest.raises(Exception, match="NaN or infinite"):
         network.run(tm.test_image(), ["relu"])
+
+
+def test_a_network_that_has_run_can_still_be_copied():
+    import copy
+
+    network = Network(tm.snntorch_step_net(), input_shape=(1, 2, 2), T=5)
+    first = network.run(tm.test_image(), ["lif"])["lif"]
+    twin = copy.deepcopy(network)
+    assert torch.equal(twin.run(tm.test_image(), ["lif"])["lif"], first)

@@ -28,7 +28,7 @@ from ..objective import Objective
 from ..optimizers import available
 from ..search import Search
 from .images import blank_png, candidates_html, png_bytes
-from .pickers import NetworkChoices, NetworkSource, TargetPicker, private_copy
+from .pickers import NetworkChoices, NetworkSource, TargetPicker
 from .updates import LiveControls, LiveRun
 
 #: methods not offered in the picker (``nevergrad`` needs an ``optimizer=`` parameter)
@@ -249,7 +249,7 @@ class MEIExplorer(LiveControls, widgets.VBox):
         searches = {}
         for method in methods:
             searches[method] = Search(
-                Objective(self.generator, private_copy(network), target),
+                Objective(self.generator, network, target),
                 method,
                 budget=self.budget_box.value,
                 seed=self.seed_box.value,

@@ -20,7 +20,7 @@ from ..optimizers import available
 from ..search import Search
 from .explorer import HIDDEN_METHODS, error_text
 from .images import blank_png, png_bytes
-from .pickers import NetworkChoices, NetworkSource, TargetPicker, private_copy, target_string
+from .pickers import NetworkChoices, NetworkSource, TargetPicker, target_string
 from .updates import LiveControls, LiveRun
 
 CELL_SCALE = 3  # 28x28 -> 84x84
@@ -130,7 +130,7 @@ class LayerOverview(LiveControls, widgets.VBox):
             network, layer = self.picker.network, self.picker.layer
             searches = {
                 unit: Search(
-                    Objective(self.generator, private_copy(network), target_string(layer, unit)),
+                    Objective(self.generator, network, target_string(layer, unit)),
                     self.method_dropdown.value, budget=self.budget_box.value, seed=self.seed_box.value,
                     callbacks=[live.notify], every_seconds=self.update_seconds, threads=self.threads,
                 )

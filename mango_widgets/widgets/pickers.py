@@ -4,7 +4,6 @@ Layers are listed by dotted name with their unit counts, plus the network's outp
 """
 from __future__ import annotations
 
-import copy
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import ipywidgets as widgets
@@ -53,16 +52,6 @@ class NetworkChoices:
                 raise ConfigError(f"the factory of network {label!r} returned {type(network).__name__}, not a Network")
             self._built[label] = network
         return self._built[label]
-
-
-def private_copy(network: Network) -> Network:
-    """A copy of ``network`` for one search's worker thread.
-
-    SNN modules keep their membrane state inside the module (snnTorch ``init_hidden``,
-    SpikingJelly nodes), so two threads running the same module corrupt each other's state;
-    each search therefore gets its own copy (the weights are copied too: memory grows with
-    the number of searches in flight)."""
-    return copy.deepcopy(network)
 
 
 def class_count(network: Network) -> int:
