@@ -128,7 +128,7 @@ class Search:
         try:
             with torch_threads(self.threads):
                 self._loop()
-            self.state = "stopped" if self._stop.is_set() and self.budget - self.queries >= self.repeats else "finished"
+            self.state = "stopped" if self._stop.is_set() and self._candidates_left() else "finished"
         except KeyboardInterrupt:
             self.state = "stopped"
         except BaseException as error:  # keep the history, then tell the caller
@@ -164,11 +164,11 @@ class Search:
     def _loop(self) -> None:
         history, optimizer, objective = self.history, self.optimizer, self.objective
         repeats = self.repeats
-        while self.budget - self.queries >= repeats and not self._stop.is_set():
+        while self._candidates_left() and not self._stop.is_set():
             t0 = time.perf_counter()
             indices = optimizer.ask()
             t1 = time.perf_counter()
-            remaining = (self.budget - self.queries) // repeats
+            remaining = self._candidates_left()
             cut = len(indices) > remaining
             asked = indices[:remaining] if cut else indices
             if repeats == 1:
@@ -185,6 +185,10 @@ class Search:
             history.objective_seconds += t2 - t1
             history.wall_seconds = t3 - self._started
             self._emit(force=False)
+
+    def _candidates_left(self) -> int:
+        """How many more candidates the budget pays for (each costs ``repeats`` queries)."""
+        return (self.budget - self.queries) // self.repeats
 
     def _emit(self, force: bool) -> None:
         now = time.perf_counter()
