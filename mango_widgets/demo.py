@@ -90,3 +90,11 @@ def demo_generator(spacing: str = "uniform", directory: Optional[str] = None) ->
 def demo_objective(target: str = DEFAULT_TARGET, epoch: Optional[int] = None, T: Optional[int] = None) -> Objective:
     """An objective for ``target`` ("layer:unit" or "class:k") on the demo models."""
     return Objective(demo_generator(), demo_network(epoch=epoch, T=T), target)
+
+
+def demo_accuracy(directory: Optional[str] = None) -> dict:
+    """Held-out accuracy of the demo SNN per saved epoch (from the training metrics it ships with)."""
+    path = Path(directory or weights_dir()) / "snn_metrics.json"
+    if not path.is_file():
+        raise WeightsError(f"{path} is missing; reinstall mango_widgets or retrain with `mango train-demo`")
+    return {int(row["epoch"]): float(row["heldout_accuracy"]) for row in json.loads(path.read_text())}
