@@ -120,6 +120,8 @@ def main(argv=None) -> Path:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--per-layer", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-methods", nargs="*", default=(),
+                        help="leave these methods out of this invocation (their runs stay in the file)")
     parser.add_argument("--out", default=str(RESULTS / "optimizers.jsonl"))
     args = parser.parse_args(argv)
 
@@ -138,7 +140,8 @@ def main(argv=None) -> Path:
                 done.add(key(json.loads(line)))
             except json.JSONDecodeError:  # a line cut by a kill: that run is redone
                 pass
-    jobs = [job for job in plan(args.plan, neurons, args.seeds) if key(job) not in done]
+    jobs = [job for job in plan(args.plan, neurons, args.seeds)
+            if key(job) not in done and job["method"] not in args.skip_methods]
     print(f"{len(done)} runs already in {out}; {len(jobs)} to go on {args.workers} worker(s); neurons {neurons}")
     context = multiprocessing.get_context("spawn")
     with context.Pool(args.workers) as pool, open(out, "a") as sink:

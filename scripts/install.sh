@@ -11,5 +11,5 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1
-.venv/bin/python -m pip install -q -e ".[widgets,app,tt,test]"
+.venv/bin/python -m pip install -q -e ".[widgets,app,tt,dask,test]"
 .venv/bin/python -c "import mango_widgets, torch, protes, nevergrad, snntorch, spikingjelly; print('mango_widgets', mango_widgets.__version__, 'installed with torch', torch.__version__)"
