@@ -93,10 +93,14 @@ def run_warm_check(args, records: List[dict], epochs: List[int]) -> List[dict]:
             start = earlier.sort_values("epoch").iloc[-1]["mei_index"]
             jobs.append({"target": target, "epoch": epoch, "start": start, "method": "tt-b", "budget": args.budget,
                          "seed": args.seed + 1000, "T": args.T})
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for result in pool.imap_unordered(_warm_check, jobs):
-            append_record(path, result)
-    return load_records(path)
+    if args.workers == 1:
+        for job in jobs:
+            append_record(path, _warm_check(job))
+    else:
+        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+            for result in pool.imap_unordered(_warm_check, jobs):
+                append_record(path, result)
+    return load_records(path) if path.exists() else []
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Path:
