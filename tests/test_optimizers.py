@@ -179,3 +179,17 @@ def test_other_nevergrad_methods_follow_the_contract(method):
     assert optimizer.best_value == np.concatenate(seen).max()
     expected_batch = 1 if method == "spsa" else 25  # SPSA is strictly sequential in nevergrad
     assert optimizer.batch_size == expected_batch
+import numpy as np
+from mango_widgets import LatentGrid, make_optimizer
+def test_array_parametrization_steps_across_the_box():
+    """The continuous parametrization explores the whole grid, not one step around its centre
+    (nevergrad's own CMA shrinks its first step in bounded spaces on purpose: not checked)."""
+    grid = LatentGrid(d=32, n=64)
+    for method in ("oneplusone", "portfolio", "de"):
+        optimizer = make_optimizer(method, grid, seed=0, budget=200)
+        spread = []
+        for _ in range(5):
+            batch = optimizer.ask()
+            spread.append(np.abs(batch - 31.5).mean())
+            optimizer.tell(batch, np.zeros(len(batch)))
+        assert np.mean(spread) > 4, (method, spread)

@@ -1,8 +1,9 @@
 """Nevergrad optimizers (Portfolio, CMA, OnePlusOne, ...) behind the ask/tell interface.
 
 A batch is ``batch_size`` asks with ``num_workers = batch_size``, so it is one forward
-pass. The default parametrization is a continuous box over grid-index space, rounded to the
-nearest grid point (about 10x cheaper per ask/tell than ``TransitionChoice`` here).
+pass. The default parametrization is a continuous box over grid-index space (step size a sixth
+of the box), rounded to the nearest grid point (about 10x cheaper per ask/tell than
+``TransitionChoice`` here).
 """
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ class NevergradOptimizer(Optimizer):
         self.batch_size = int(batch_size)
         self.parametrization = parametrization
         if parametrization == "array":
-            param = ng.p.Array(init=np.full(grid.d, (grid.n - 1) / 2.0)).set_bounds(0.0, grid.n - 1.0)
+            # bounds in the constructor make nevergrad scale the step size to the box (sigma =
+            # range / 6); ``.set_bounds`` afterwards would keep sigma = 1 grid step
+            param = ng.p.Array(init=np.full(grid.d, (grid.n - 1) / 2.0), lower=0.0, upper=grid.n - 1.0)
         else:
             param = ng.p.TransitionChoice(range(grid.n), repetitions=grid.d)
         param.random_state = np.random.RandomState(self.seed)
