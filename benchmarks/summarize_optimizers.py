@@ -85,13 +85,35 @@ def summarize(records: list) -> dict:
                 twin = next((u for u in uniform if u["method"] == method and u["target"] == r["target"]
                              and u["seed"] == r["seed"] and u["budget"] == r["budget"]), None)
                 if twin:
-                    pairs.append((twin["best"], r["best"], twin.get("mei_naturalness"), r.get("mei_naturalness")))
+                    pairs.append((twin, r))
         if pairs:
-            uniform_best, normal_best = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+            uniform_best, normal_best = np.array([u["best"] for u, _ in pairs]), np.array([n["best"] for _, n in pairs])
+            realism = mei_realism([u["mei_index"] for u, _ in pairs], [n["mei_index"] for _, n in pairs])
             grid[method] = {"pairs": len(pairs), "uniform_best_median": float(np.median(uniform_best)),
                             "normal_best_median": float(np.median(normal_best)),
-                            "normal_over_uniform_median": float(np.median(normal_best / np.maximum(uniform_best, 1e-9)))}
+                            "normal_over_uniform_median": float(np.median(normal_best / np.maximum(uniform_best, 1e-9))),
+                            **realism}
     return {"neurons": sorted(best_per_neuron), "table": table, "grid_spacing": grid}
+
+
+def mei_realism(uniform_indices: list, normal_indices: list) -> dict:
+    """Median RMS pixel distance of the MEIs to their nearest real training digit (lower = more
+    natural), next to the same for held-out real digits and for random samples of each grid."""
+    from mango_widgets.analysis.naturalness import nearest_real_distance
+    from mango_widgets.data import load_mnist_subset
+    from mango_widgets.demo import demo_generator
+
+    train = load_mnist_subset("train")[0].numpy()
+    heldout = load_mnist_subset("heldout")[0].numpy()[:300]
+    result = {"realism_heldout_digits_median": float(np.median(nearest_real_distance(heldout, train)))}
+    rng = np.random.default_rng(0)
+    for spacing, indices in (("uniform", uniform_indices), ("normal", normal_indices)):
+        generator = demo_generator(spacing=spacing)
+        meis = generator(np.asarray(indices, dtype=np.int64)).numpy()
+        samples = generator(generator.grid.random(300, rng)).numpy()
+        result[f"realism_{spacing}_meis_median"] = float(np.median(nearest_real_distance(meis, train)))
+        result[f"realism_{spacing}_random_samples_median"] = float(np.median(nearest_real_distance(samples, train)))
+    return result
 
 
 def markdown(summary: dict) -> str:

@@ -129,3 +129,13 @@ def test_summaries_fractions_best_per_neuron_silent_and_diversity():
     assert cosine.loc["a", 1] == pytest.approx(1.0)
     with pytest.raises(ConfigError):
         summaries.selective_fraction(table, layers=["nope"])
+
+
+def test_nearest_real_distance_is_the_rms_distance_to_the_closest_reference():
+    from mango_widgets.analysis.naturalness import nearest_real_distance
+
+    reference = np.stack([np.zeros((1, 2, 2)), np.ones((1, 2, 2))])
+    images = np.stack([np.full((1, 2, 2), 0.25), np.full((1, 2, 2), 0.9), np.ones((1, 2, 2))])
+    assert nearest_real_distance(images, reference).tolist() == pytest.approx([0.25, 0.1, 0.0])
+    with pytest.raises(ConfigError):
+        nearest_real_distance(np.zeros((1, 3)), np.zeros((1, 4)))
