@@ -261,3 +261,30 @@ def warm_start_saving(network_at: Callable[[int], Network], generator: Generator
     return {"target": target, "epoch": int(epoch), "method": method, "budget": budget, "seed": seed,
             "cold_best": level, "warm_best": float(runs["warm"].max()),
             "cold_queries": cold_q, "warm_queries": warm_q}
+
+
+def describe_sweep(frame, network_at: Callable[[int], Network], store=None):
+    """A sweep store's DataFrame (``mango_widgets.sweep.load_results``) with the columns the
+    analysis and the epoch explorer need: class probabilities, top class, entropy and
+    compression ratios of each MEI, judged by the network at that cell's epoch. Failed cells
+    are dropped; cells whose unit never fired are marked silent (NaN, no MEI)."""
+    import pandas as pd
+
+    done = frame[frame["status"] == "done"].copy()
+    networks: Dict[int, Network] = {}
+    extra = []
+    for _, row in done.iterrows():
+        if row["best"] is None or not row["best"] > 0 or row["mei_file"] is None:
+            extra.append({"status": "silent", "best": float("nan"), "mei_index": None, "probabilities": None,
+                          "top_class": -1, "top_probability": float("nan"), "entropy": float("nan"),
+                          "jpeg_ratio": float("nan"), "zip_ratio": float("nan")})
+            continue
+        epoch = int(row["epoch"])
+        if epoch not in networks:
+            networks[epoch] = network_at(epoch)
+        with np.load(row["mei_file"]) as data:
+            image = data["image"]
+        extra.append({"status": "done", "best": float(row["best"]), "mei_index": row["mei_index"],
+                      **describe_mei(networks[epoch], image)})
+    described = pd.DataFrame(extra, index=done.index)
+    return pd.concat([done.drop(columns=[c for c in described.columns if c in done.columns]), described], axis=1)

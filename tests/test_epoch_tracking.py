@@ -103,3 +103,24 @@ def test_checkpoint_series_refuses_another_architecture_before_searching(tmp_pat
     assert network_at(1).layer("lif").units == 2
     with pytest.raises(ConfigError, match="saved epochs are \\[1\\]"):
         network_at(5)
+
+
+def test_a_sweep_store_feeds_the_analysis_and_the_epoch_explorer(tmp_path):
+    """Cells computed by a sweep (inline, no cluster) get entropy etc. and drive the analysis."""
+    from mango_widgets.analysis import selectivity_table
+    from mango_widgets.demo import demo_generator, demo_network
+    from mango_widgets.epoch_tracking import describe_sweep
+    from mango_widgets.sweep import Sweep, load_results
+    from mango_widgets.widgets.epoch_explorer import EpochExplorer
+
+    Sweep(layers=["lif4"], units="0-1", epochs=[11, 12], methods=["tt", "tt-s", "tt-b"], budget=30,
+          store=tmp_path / "sweep").run(client="inline", progress=None)
+    frame = describe_sweep(load_results(tmp_path / "sweep"), lambda e: demo_network(epoch=e))
+    assert len(frame) == 2 * 2 * 3
+    fired = frame[frame["status"] == "done"]
+    assert len(fired) > 0 and fired["entropy"].between(0, 1).all()
+    assert (fired["top_class"] == [int(np.argmax(p)) for p in fired["probabilities"]]).all()
+    verdicts = selectivity_table(frame)
+    assert len(verdicts) == 2 * 2 and verdicts["complete"].all()
+    explorer = EpochExplorer(frame, demo_generator())
+    assert explorer.epochs == [11, 12] and explorer.layers == ["lif4"]
