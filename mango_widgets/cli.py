@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("app", help="serve the widgets as a Voila web app on the demo models (mango app --help)", add_help=False)
     sub.add_parser("train", help="train a zoo network or generator (mango train --help)", add_help=False)
     sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator (mango train-demo --help)", add_help=False)
+    sub.add_parser("closed-loop", help="serve stimuli to a presentation program through a folder (mango closed-loop --help)", add_help=False)
+    sub.add_parser("specializations", help="the paper's selectivity-over-training study on the demo models (mango specializations --help)", add_help=False)
+    sub.add_parser("sweep", help="MEIs of many neurons x epochs x methods on Dask into a resumable store (mango sweep --help)", add_help=False)
     return parser
 
 
@@ -49,6 +52,9 @@ PASS_THROUGH = {
     "app": "mango_widgets.app:main",
     "train": "mango_widgets.training.train:main",
     "train-demo": "mango_widgets.training.demo:main",
+    "closed-loop": "mango_widgets.closed_loop.file_adapter:main",
+    "specializations": "mango_widgets.specializations:main",
+    "sweep": "mango_widgets.sweep.cli:main",
 }
 
 
