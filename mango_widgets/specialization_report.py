@@ -118,6 +118,54 @@ def compute_tables(table, grid, layers: List[str], criteria: SelectivityCriteria
     }
 
 
+def _markdown_table(title: str, table: dict, digits: int = 2) -> List[str]:
+    columns = list(next(iter(table.values())))
+    lines = [f"**{title}**", "", "| layer | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for row, values in table.items():
+        cells = ["-" if values[c] is None else f"{values[c]:.{digits}f}" for c in columns]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def markdown_summary(summary: dict) -> str:
+    """The summary's main tables and findings as Markdown (for the docs)."""
+    tables = summary["tables"]
+    settings = summary["settings"]
+    lines = [f"Settings: {settings['network']}, T = {settings['T']}, layers {', '.join(settings['layers'])}, "
+             f"units per layer {settings['units_per_layer']}, epochs {settings['epochs'][0]}..{settings['epochs'][-1]}, "
+             f"methods {', '.join(settings['methods'])}, {settings['budget']} queries per search, "
+             f"{settings['searches']} searches.", ""]
+    lines += _markdown_table("Fraction of selective neurons (activation and confidence >= 75%, same class for TT/TT-s/TT-b)",
+                             tables["selective_fraction"])
+    lines += _markdown_table("Fraction of neurons whose best MEI reaches 75% activation", tables["active_fraction"])
+    lines += _markdown_table("Mean activation of the neurons' best MEIs (silent = 0)", tables["mean_activation"])
+    lines += _markdown_table("Silent neurons (no method made them fire)", tables["silent"], digits=0)
+    lines += _markdown_table("Non-specialised / stable / labile over all epochs", tables["track_fractions"])
+    lines += _markdown_table("Mean Euclidean distance between MEI latents", tables["diversity_euclidean"], digits=1)
+    lines += _markdown_table("JPEG size / raw size of the MEIs", tables["complexity_jpeg"])
+    entropy = summary["entropy_median"]
+    lines += ["**Median normalised entropy of the best MEI's class probabilities**", "",
+              "| layer | first epoch | last epoch |", "|---|---|---|"]
+    for layer in settings["layers"]:
+        first, last = entropy["first_epoch"].get(layer), entropy["last_epoch"].get(layer)
+        lines.append(f"| {layer} | {'-' if first is None else f'{first:.3f}'} | {'-' if last is None else f'{last:.3f}'} |")
+    accuracy = summary["accuracy"]
+    lines += ["", "Held-out accuracy per epoch: " + ", ".join(f"{e}: {a:.3f}" for e, a in sorted(accuracy.items(), key=lambda kv: int(kv[0]))), ""]
+    warm = summary["warm_start"]
+    if warm:
+        lines += [f"Warm start ({warm['method']}, {warm['budget']} queries, {warm['pairs']} cold/warm pairs): the warm "
+                  f"search reached the cold search's final activation in {warm['warm_reached_cold_final']} of "
+                  f"{warm['pairs']} pairs, after a median {warm['median_warm_queries']} queries vs "
+                  f"{warm['median_cold_queries']} for the cold search (median ratio {warm['median_warm_over_cold']}, "
+                  f"quartiles {warm['quartiles_warm_over_cold']}); warm final better in {warm['warm_better_final']}, "
+                  f"equal in {warm['warm_equal_final']}.", ""]
+    lines += ["**Findings**", ""]
+    for name, finding in summary["findings"].items():
+        lines.append(f"- {name.replace('_', ' ')}: **{'holds' if finding['holds'] else 'does not hold'}** "
+                     f"({', '.join(f'{k}: {v}' for k, v in finding.items() if k != 'holds')})")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(records: List[dict], warm: List[dict], network, out: Path, figures: Path,
                  layers: Optional[List[str]] = None) -> dict:
     """summary.json plus figures for a finished tracking run; returns the summary."""
@@ -144,6 +192,7 @@ def write_report(records: List[dict], warm: List[dict], network, out: Path, figu
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "summary.md").write_text(markdown_summary(summary))
     from .analysis.static_figures import save_report_figures
 
     save_report_figures(tables, accuracy, layers, epochs, figures)

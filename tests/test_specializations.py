@@ -27,6 +27,7 @@ def test_reproduction_command_writes_summary_and_figures_and_resumes(tmp_path):
     assert summary["accuracy"]["12"] > 0.9
     warm = summary["warm_start"]
     assert warm["pairs"] >= 1 and warm["method"] == "tt-b"
+    assert "Fraction of selective neurons" in (tmp_path / "run" / "summary.md").read_text()
     for name in ("selectivity.png", "entropy_activation.png", "diversity_complexity.png"):
         assert (tmp_path / "run" / "figures" / name).stat().st_size > 1000
     mango(args)  # everything is done: nothing is recomputed or duplicated
