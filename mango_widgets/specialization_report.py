@@ -42,9 +42,9 @@ def warm_start_stats(warm: List[dict]) -> dict:
     return {
         "pairs": len(warm), "warm_reached_cold_final": len(reached),
         "median_cold_queries": float(np.median(cold)), "median_warm_queries": float(np.median(warm_q)) if len(warm_q) else None,
-        "median_warm_over_cold": float(np.median(ratio)) if len(ratio) else None,
+        "median_warm_over_cold": round(float(np.median(ratio)), 3) if len(ratio) else None,
         "quartiles_warm_over_cold": np.percentile(ratio, [25, 75]).round(4).tolist() if len(ratio) else None,
-        "median_saving": float(1 - np.median(ratio)) if len(ratio) else None,
+        "median_saving": round(float(1 - np.median(ratio)), 3) if len(ratio) else None,
         "warm_better_final": int(sum(w["warm_best"] > w["cold_best"] for w in warm)),
         "warm_equal_final": int(sum(w["warm_best"] == w["cold_best"] for w in warm)),
         "budget": warm[0]["budget"], "method": warm[0]["method"],

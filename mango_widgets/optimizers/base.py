@@ -22,6 +22,8 @@ class Optimizer(ABC):
 
     #: registry name, set by :func:`register`
     name = "optimizer"
+    #: whether ``observe`` feeds the method (most methods ignore observed points)
+    learns_from_observations = False
 
     def __init__(self, grid: LatentGrid, seed: int = 0, budget: Optional[int] = None):
         self.grid = grid
@@ -65,6 +67,21 @@ class Optimizer(ABC):
             self.best_index = indices[best].copy()
         self.told += len(values)
         self._tell(indices, values)
+
+    def observe(self, indices, values) -> None:
+        """Show the method points it did not ask for, with their values (e.g. stimuli another
+        unit's search asked for in a population search); methods that cannot use them ignore them."""
+        indices = self.grid.check(indices)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if values.shape[0] != indices.shape[0]:
+            raise ConfigError(f"observe() needs one value per point: {indices.shape[0]} points, {values.shape[0]} values")
+        if not np.all(np.isfinite(values)):
+            raise ConfigError("observe() got NaN or infinite values")
+        if len(values):
+            self._observe(indices, values)
+
+    def _observe(self, indices: np.ndarray, values: np.ndarray) -> None:
+        """Hook for methods that learn from observed points (``learns_from_observations``); default: ignore."""
 
     def warm_start_from(self, index) -> None:
         """Start the search from a known good grid index (e.g. the MEI of an earlier epoch)."""

@@ -63,7 +63,10 @@ def _compiled(lr: float, k_top: int, k_gd: int):
 
 class Protes(Optimizer):
     """PROTES: sample K points from a TT probability tensor, then raise the likelihood of
-    the k_top best with k_gd Adam steps. ``quantize`` runs it on the binary view of the grid."""
+    the k_top best with k_gd Adam steps. ``quantize`` runs it on the binary view of the grid.
+    Observed points (``observe``) join the next batch's ranking: the k_top best of both are the elite."""
+
+    learns_from_observations = True
 
     def __init__(
         self,
@@ -110,6 +113,7 @@ class Protes(Optimizer):
         self._optim, self._ask_step, self._optimize, self._tell_step = _compiled(self.lr, self.k_top, self.k_gd)
         self._state = self._optim.init(self.P)
         self._raw: Optional[np.ndarray] = None
+        self._observed: Optional[tuple] = None  # the k_top best observed points (raw indices, values)
 
     def _ask(self) -> np.ndarray:
         self._rng, raw = self._ask_step(self.P, self._rng, self.K)
@@ -117,9 +121,24 @@ class Protes(Optimizer):
         indices = np.asarray(raw, dtype=np.int64)
         return self.quantized.to_grid(indices) if self.quantized else indices
 
+    def _observe(self, indices, values) -> None:
+        raw = self.quantized.from_grid(indices) if self.quantized else indices
+        if self._observed is not None:
+            raw, values = np.concatenate([self._observed[0], raw]), np.concatenate([self._observed[1], values])
+        keep = np.argsort(-values, kind="stable")[: self.k_top]
+        self._observed = (raw[keep], values[keep])
+
     def _tell(self, indices, values) -> None:
-        y = self._jnp.asarray(np.asarray(values, dtype=np.float32))
-        self._state, self.P = self._tell_step(self._state, self.P, self._raw, y)
+        jnp = self._jnp
+        I, y = self._raw, np.asarray(values, dtype=np.float32)
+        if self._observed is not None:  # always k_top extra rows (padding never ranks): one compiled shape
+            raw, seen = self._observed
+            self._observed = None
+            pad = self.k_top - len(seen)
+            raw = np.concatenate([raw, np.repeat(raw[:1], pad, axis=0)])
+            I = jnp.concatenate([I, jnp.asarray(raw, dtype=I.dtype)])
+            y = np.concatenate([y, seen.astype(np.float32), np.full(pad, -np.inf, dtype=np.float32)])
+        self._state, self.P = self._tell_step(self._state, self.P, I, jnp.asarray(y))
 
     def warm_start_from(self, index, steps: int = 20) -> None:
         """Raise the probability of one grid index (e.g. a previous MEI) before searching."""
