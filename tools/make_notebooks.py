@@ -401,6 +401,177 @@ SWEEPS = [
 ]
 
 
+CLOSED_LOOP = [
+    new_markdown_cell(
+        "# A closed-loop experiment\n\n"
+        "Gradient-free MEI search is meant to run one day against living neurons: images shown on a screen, "
+        "responses recorded by electrodes or calcium imaging — noisy, sometimes missing, from many neurons at "
+        "once. This tutorial runs the whole loop against *simulated* neurons of the demo SNN:\n\n"
+        "1. a `ClosedLoopSession` hands out stimuli (`ask`) and takes responses (`tell`), whatever arrives;\n"
+        "2. a `NoisyResponder` answers like a neuron: Poisson spike counts, optionally a drifting gain;\n"
+        "3. the session is journaled after every call and resumes after a crash;\n"
+        "4. a presentation program in another process drives it through a folder;\n"
+        "5. a population search serves many units from one stimulus stream;\n"
+        "6. several distinct MEIs of one neuron.\n\n"
+        "Set `MANGO_FAST=1` for a quick run (the test suite does)."
+    ),
+    new_code_cell(
+        "import os\n"
+        "import subprocess\n"
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from tempfile import mkdtemp\n\n"
+        "import matplotlib.pyplot as plt\n"
+        "import numpy as np\n\n"
+        "from mango_widgets import Objective\n"
+        "from mango_widgets.closed_loop import ClosedLoopSession, FileAdapter, NoisyResponder\n"
+        "from mango_widgets.demo import demo_generator, demo_network\n"
+        "from mango_widgets.noise import NOISE_LEVELS, SinusoidalDrift\n\n"
+        "FAST = os.environ.get('MANGO_FAST') == '1'\n"
+        "BUDGET = 120 if FAST else 1500\n"
+        "THREADS = 1  # torch threads of the simulated neurons: small batches run fastest on one, and never slow down on a busy machine\n"
+        "generator, network = demo_generator(), demo_network()\n"
+        "NOISE_LEVELS  # spike count of a fully active unit per presentation"
+    ),
+    new_markdown_cell(
+        "## A simulated neuron\n"
+        "Unit 24 of layer `lif2`, answering with Poisson spike counts at the *high* noise level (10 spikes for a "
+        "fully active unit) and a slow sinusoidal gain drift of ±10%. Responses come in activation units "
+        "(counts / 10); `true_values` gives the noise-free activation, which a real experiment never sees."
+    ),
+    new_code_cell(
+        "objective = Objective(generator, network, 'lif2:24')\n"
+        "neuron = NoisyResponder(objective, noise='high', drift=SinusoidalDrift(amplitude=0.1, period=500), seed=0, threads=THREADS)\n"
+        "probe = generator.grid.random(1, np.random.default_rng(0))\n"
+        "trials = neuron(np.repeat(probe, 200, axis=0))\n"
+        "print(f'noise-free {neuron.true_values(probe)[0]:.3f}; 200 trials: mean {trials.mean():.3f}, sd {trials.std():.3f}')"
+    ),
+    new_markdown_cell(
+        "## The session: ask, show, tell\n"
+        "Here the 'rig' loses 15% of the responses and sends some answers twice. Lost stimuli are shown again "
+        "under new ids when the next batch is asked (the budget counts every showing); duplicates are "
+        "ignored. The optimizer only ever hears complete batches. Each candidate is shown twice (`repeats=2`)."
+    ),
+    new_code_cell(
+        "rng = np.random.default_rng(1)\n"
+        "folder = Path(mkdtemp()) / 'session'\n"
+        "session = ClosedLoopSession(generator, 'tt-b', budget=BUDGET, seed=0, repeats=2, folder=folder)\n"
+        "while not session.done:\n"
+        "    batch = session.ask()                    # ids, indices, latents, images\n"
+        "    responses = neuron(batch)\n"
+        "    arrived = rng.random(len(batch)) > 0.15\n"
+        "    session.tell(batch.ids[arrived], responses[arrived])\n"
+        "    session.tell(batch.ids[arrived][:2], responses[arrived][:2])   # a re-sent answer\n"
+        "session.summary()"
+    ),
+    new_markdown_cell(
+        "## Crash and resume\n"
+        "Everything was journaled (fsync) as it happened. Dropping the object and resuming from the folder replays "
+        "the journal through a fresh optimizer with the same seed: the state is identical."
+    ),
+    new_code_cell(
+        "resumed = ClosedLoopSession.resume(folder, generator)\n"
+        "print(resumed.summary() == session.summary(), np.array_equal(resumed.history.values, session.history.values))\n"
+        "print((folder / 'journal.jsonl').read_text().splitlines()[1][:160], '...')"
+    ),
+    new_markdown_cell(
+        "## The MEI, its re-test and the truth\n"
+        "The best stimulus by search responses has the highest mean response over its showings. Under noise the "
+        "best responses are partly lucky draws (the *winner's curse*): its estimate is biased upwards, and it is "
+        "often not the truly best stimulus shown. Re-testing the top few with fresh trials and keeping the best "
+        "of those fixes much of both (`ask_retest(count, top)`; the budget does not count re-tests)."
+    ),
+    new_code_cell(
+        "best_index, estimate, showings = session.best()\n"
+        "print(f'best by search responses: estimate {estimate:.3f} ({showings} showings), '\n"
+        "      f'noise-free truth {neuron.true_values(best_index[None])[0]:.3f}')\n"
+        "retest = session.ask_retest(4, top=5)\n"
+        "session.tell(retest.ids, neuron(retest))\n"
+        "mei = session.mei()\n"
+        "print(f'after re-testing the top 5: re-test {mei.retest_mean:.3f} ± {mei.retest_sem:.3f}, '\n"
+        "      f'noise-free truth {neuron.true_values(mei.index[None])[0]:.3f}')\n"
+        "fig, (ax_img, ax_curve) = plt.subplots(1, 2, figsize=(9, 3), gridspec_kw={'width_ratios': [1, 2.4]})\n"
+        "ax_img.imshow(mei.image[0], cmap='gray', vmin=0, vmax=1); ax_img.axis('off'); ax_img.set_title('MEI')\n"
+        "ax_curve.plot(session.history.values, '.', ms=2, alpha=0.4, label='responses')\n"
+        "ax_curve.plot(session.history.best_so_far, label='best single response')\n"
+        "ax_curve.set_xlabel('response'); ax_curve.legend(); fig.tight_layout()"
+    ),
+    new_markdown_cell(
+        "## A presentation program in another process\n"
+        "The folder protocol: the driver writes each batch as PNGs plus a `manifest.json` into `outbox/`; the "
+        "client answers with `inbox/responses_<batch>.json` (or CSV). Files appear atomically. The whole client "
+        "fits on one screen and does not import mango_widgets — any language can do the same. Here its "
+        "'neuron' is the mean brightness of the image. From a shell: `mango closed-loop --folder X` plus "
+        "`python example_client.py X`."
+    ),
+    new_code_cell(
+        "import mango_widgets.closed_loop as closed_loop\n"
+        "client_source = Path(closed_loop.__file__).parent / 'example_client.py'\n"
+        "print(client_source.read_text())"
+    ),
+    new_code_cell(
+        "exchange = mkdtemp()\n"
+        "client = subprocess.Popen([sys.executable, str(client_source), exchange])\n"
+        "remote = ClosedLoopSession(generator, 'tt-b', budget=50 if FAST else 300, seed=0, folder=Path(exchange) / 'session')\n"
+        "FileAdapter(remote, exchange, batch_timeout=30, retest=5).run(timeout=300)\n"
+        "print('client exit code', client.wait(timeout=60))\n"
+        "print(remote.summary())\n"
+        "sorted(p.name for p in Path(exchange, 'archive').iterdir())[:4]"
+    ),
+    new_markdown_cell(
+        "## Population search: many neurons, one stimulus stream\n"
+        "A recording sees many neurons at once. `PopulationSearch` gives every unit of a set its own optimizer, "
+        "shows all their proposals once (one forward pass scores every unit), and lets each unit's PROTES learn "
+        "from every shown image. Without sharing (`share=False`) each unit's own images are exactly its "
+        "independent search; its best over *all* images is what the shared stream gives for free."
+    ),
+    new_code_cell(
+        "from mango_widgets.population import PopulationSearch\n"
+        "units, per_unit = (range(6), 50) if FAST else (range(32), 400)\n"
+        "runs = {share: PopulationSearch(generator, network, 'lif3', units=units, method='tt-b', budget=len(units) * per_unit,\n"
+        "                                seed=0, share=share, threads=THREADS).run() for share in (False, True)}\n"
+        "independent = runs[False].own_best_value\n"
+        "for name, best in (('shared, no learning', runs[False].best_value), ('shared, learning', runs[True].best_value)):\n"
+        "    ratio = best / independent\n"
+        "    print(f'{name:>20}: median activation / independent {np.median(ratio):.3f} (min {ratio.min():.3f}, max {ratio.max():.3f})')"
+    ),
+    new_markdown_cell(
+        "## Several optima of one neuron\n"
+        "Restarts that are penalised near the optima already found, or samples of the TT distribution a PROTES "
+        "search learned: distinct MEIs with their activations and pairwise latent distances."
+    ),
+    new_code_cell(
+        "from mango_widgets.several_optima import several_meis\n"
+        "found = several_meis(Objective(generator, network, 'lif2:24'), count=3, method='tt-b',\n"
+        "                     budget=75 if FAST else 800, strategy='restarts', seed=0, threads=THREADS)\n"
+        "print(found.summary())\n"
+        "print(found.euclidean.round(1))\n"
+        "images = generator(found.indices).numpy()\n"
+        "fig, axes = plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.4))\n"
+        "for ax, image, value in zip(axes, images, found.activations):\n"
+        "    ax.imshow(image[0], cmap='gray', vmin=0, vmax=1); ax.set_title(f'{value:.3f}'); ax.axis('off')"
+    ),
+    new_markdown_cell(
+        "## Measured\n"
+        "`benchmarks/closed_loop.py` runs every method against the noisy neurons at three noise levels with and "
+        "without repeats, and the population search on 64 units of `lif3`; its summary is committed:"
+    ),
+    new_code_cell(
+        "import json\n"
+        "import mango_widgets\n"
+        "results = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'closed_loop.json'\n"
+        "if results.exists():\n"
+        "    summary = json.loads(results.read_text())\n"
+        "    for condition, methods in summary.get('noise', {}).get('ranking', {}).items():\n"
+        "        print(f'{condition:>8}: ' + ' > '.join(methods))\n"
+        "    for name, run in summary.get('population', {}).get('runs', {}).items():\n"
+        "        print(name, {k: v for k, v in run.items() if k != 'per_unit'})\n"
+        "else:\n"
+        "    print('no committed benchmark results found next to this installation')"
+    ),
+]
+
+
 def write(cells, path: Path) -> None:
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -414,3 +585,4 @@ if __name__ == "__main__":
     write(LIVE_COMPARISON, ROOT / "tutorials" / "compare_methods.ipynb")
     write(SPECIALIZATIONS, ROOT / "tutorials" / "specializations.ipynb")
     write(SWEEPS, ROOT / "tutorials" / "sweeps.ipynb")
+    write(CLOSED_LOOP, ROOT / "tutorials" / "closed_loop.ipynb")
