@@ -210,9 +210,13 @@ def append_record(path: Path, record: dict) -> None:
 
 
 def load_records(path) -> List[dict]:
-    """Records of a JSON-lines file; a last line cut by a kill is skipped (that search reruns)."""
+    """Records of a JSON-lines file (or .jsonl.gz); a last line cut by a kill is skipped (that search reruns)."""
+    import gzip
+
+    path = Path(path)
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
     records = []
-    for line in Path(path).read_text().splitlines():
+    for line in text.splitlines():
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:
@@ -221,9 +225,9 @@ def load_records(path) -> List[dict]:
 
 
 def load_folder(folder) -> List[dict]:
-    """Records of every ``records*.jsonl`` file in ``folder``, each key once (first wins)."""
+    """Records of every ``records*.jsonl`` (or ``.jsonl.gz``) file in ``folder``, each key once (first wins)."""
     seen, records = set(), []
-    for path in sorted(Path(folder).glob("records*.jsonl")):
+    for path in sorted(Path(folder).glob("records*.jsonl*")):
         for record in load_records(path):
             if record_key(record) not in seen:
                 seen.add(record_key(record))

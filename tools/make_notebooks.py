@@ -212,6 +212,26 @@ SPECIALIZATIONS = [
     new_code_cell(
         "assert explorer.track.value.count('<img') == 3 * len(EPOCHS)"
     ),
+    new_markdown_cell(
+        "## The full study\n"
+        "`mango specializations --workers 2` ran every spiking layer (16 units each, the 10 output units), all 12 "
+        "epochs, TT/TT-s/TT-b at 300 queries: 2,664 searches. Its records are committed with the repository; "
+        "browse them here (findings in docs/specializations.md)."
+    ),
+    new_code_cell(
+        "from pathlib import Path\n\n"
+        "import mango_widgets\n"
+        "from mango_widgets.epoch_tracking import load_folder\n\n"
+        "study = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'specializations'\n"
+        "if (study / 'records.jsonl.gz').exists():\n"
+        "    full = records_table(load_folder(study))\n"
+        "    print(len(full), 'searches;', 'selective fraction at the last epoch:')\n"
+        "    print(summaries.selective_fraction(full)[full['epoch'].max()].round(2).to_dict())\n"
+        "    full_explorer = EpochExplorer(full, demo_generator(), demo_accuracy(), layers=['lif1', 'lif2', 'lif3', 'lif4', 'lif_out'])\n"
+        "    display(full_explorer)\n"
+        "else:\n"
+        "    print('the committed study is not next to this installation (run from a clone of the repository)')"
+    ),
 ]
 
 LIVE_COMPARISON = [
