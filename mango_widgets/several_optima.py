@@ -106,24 +106,35 @@ def _distance_to(latents: np.ndarray, optima: List[np.ndarray]) -> np.ndarray:
     return np.sqrt(((latents[:, None, :].astype(np.float64) - centres[None]) ** 2).sum(-1)).min(1)
 
 
+def _drive(optimizer, objective, budget: int, reward=None) -> tuple:
+    """Ask/tell until ``budget`` stimuli were shown (the last batch cut to fit, not told);
+    the optimizer is told ``reward(asked, values)`` (default: the values). Returns every
+    shown index and its measured value."""
+    seen_idx, seen_val, told = [], [], 0
+    while told < budget:
+        asked = optimizer.ask()
+        shown = asked[: budget - told]
+        values = objective(shown)
+        told += len(shown)
+        seen_idx.append(shown)
+        seen_val.append(values)
+        if len(shown) < len(asked):
+            break
+        optimizer.tell(asked, values if reward is None else reward(asked, values))
+    return np.concatenate(seen_idx), np.concatenate(seen_val)
+
+
 def _restarts(objective, count, method, budget, min_distance, penalty, seed) -> list:
     grid, chosen, centres = objective.grid, [], []
     for restart in range(count):
         optimizer = make_optimizer(method, grid, seed=seed + restart, budget=budget)
-        seen_idx, seen_val, told = [], [], 0
-        while told < budget:
-            asked = optimizer.ask()
-            shown = asked[: budget - told]
-            values = objective(shown)
-            told += len(shown)
-            seen_idx.append(shown)
-            seen_val.append(values)
-            if len(shown) < len(asked):
-                break
+
+        def penalised(asked, values):
             near = _distance_to(grid.to_latent(asked), centres)
-            optimizer.tell(asked, values - penalty * np.clip(1 - near / min_distance, 0, None))
+            return values - penalty * np.clip(1 - near / min_distance, 0, None)
+
+        indices, values = _drive(optimizer, objective, budget, penalised)
         optimizer.close()
-        indices, values = np.concatenate(seen_idx), np.concatenate(seen_val)
         far = _distance_to(grid.to_latent(indices), centres) >= min_distance
         pool = np.flatnonzero(far) if far.any() else np.arange(len(values))
         best = pool[np.argmax(values[pool])]
@@ -138,17 +149,8 @@ def _tt_samples(objective, count, method, budget, min_distance, samples, seed) -
     optimizer = make_optimizer(method, grid, seed=seed, budget=budget)
     if not hasattr(optimizer, "state"):
         raise ConfigError(f"strategy 'tt-samples' needs a PROTES method (tt, tt-s, tt-b, protes), got {method!r}")
-    seen_idx, seen_val, told = [], [], 0
-    while told < budget:
-        asked = optimizer.ask()
-        shown = asked[: budget - told]
-        values = objective(shown)
-        told += len(shown)
-        seen_idx.append(shown)
-        seen_val.append(values)
-        if len(shown) < len(asked):
-            break
-        optimizer.tell(asked, values)
+    searched = _drive(optimizer, objective, budget)
+    seen_idx, seen_val = [searched[0]], [searched[1]]
     sampler = make_optimizer(
         "protes", grid, seed=seed + 1, K=samples, k_top=1, rank=optimizer.rank,
         quantize=optimizer.quantized is not None, P=optimizer.state(),
