@@ -193,3 +193,24 @@ def test_array_parametrization_steps_across_the_box():
             spread.append(np.abs(batch - 31.5).mean())
             optimizer.tell(batch, np.zeros(len(batch)))
         assert np.mean(spread) > 4, (method, spread)
+
+
+def test_protes_with_many_gradient_steps_still_asks_what_protes_asks():
+    """k_gd above the unroll limit runs its Adam steps in a compiled loop: same trajectory."""
+    import protes
+
+    from mango_widgets.optimizers.protes_opt import UNROLL_MAX
+
+    K, k_top, k_gd, lr, iterations = 20, 4, UNROLL_MAX + 6, 1e-3, 12
+    reference = []
+
+    def f(I):
+        reference.append(np.asarray(I))
+        return score(reference[-1])
+
+    protes.protes(f, GRID.d, GRID.n, m=K * iterations, k=K, k_top=k_top, k_gd=k_gd, lr=lr, seed=3, is_max=True)
+    optimizer = make_optimizer("protes", GRID, seed=3, K=K, k_top=k_top, k_gd=k_gd, lr=lr)
+    for step in range(iterations):
+        indices = optimizer.ask()
+        assert np.array_equal(indices, reference[step]), f"iteration {step} differs"
+        optimizer.tell(indices, score(indices))

@@ -17,6 +17,10 @@ from ..space import LatentGrid
 from .base import Optimizer
 
 
+#: up to this many gradient steps per tell are unrolled in the compiled graph; more run in a loop
+UNROLL_MAX = 4
+
+
 @lru_cache(maxsize=None)
 def _compiled(lr: float, k_top: int, k_gd: int):
     """The ask and tell steps, each one JIT-compiled function (jax keeps one compilation
@@ -54,9 +58,12 @@ def _compiled(lr: float, k_top: int, k_gd: int):
     @jax.jit
     def tell(state, P, I, y):
         elite = I[jnp.argsort(y)[::-1][:k_top], :]
-        for _ in range(k_gd):
-            state, P = optimize(state, P, elite)
-        return state, P
+        if k_gd <= UNROLL_MAX:  # the presets (k_gd = 1): the same graph protes.protes runs
+            for _ in range(k_gd):
+                state, P = optimize(state, P, elite)
+            return state, P
+        # many Adam steps: a loop in the graph (unrolled, k_gd = 100 took minutes to compile)
+        return jax.lax.fori_loop(0, k_gd, lambda _, carry: optimize(carry[0], carry[1], elite), (state, P))
 
     return optim, ask, jax.jit(optimize), tell
 
