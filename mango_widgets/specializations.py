@@ -16,7 +16,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .epoch_tracking import EpochTracking, append_record, load_records, load_folder, records_table, warm_start_saving
+from .epoch_tracking import (EpochTracking, append_record, check_epochs, load_folder, load_records, records_table,
+                             warm_start_saving)
 
 DEFAULT_METHODS = ("tt", "tt-s", "tt-b")
 
@@ -83,10 +84,10 @@ def run_warm_check(args, records: List[dict], epochs: List[int]) -> List[dict]:
     candidates = table[(table["method"] == "tt-b") & table["mei_index"].notna()]
     targets = list(dict.fromkeys(candidates["target"]))
     picked = [targets[int(i)] for i in np.linspace(0, len(targets) - 1, min(args.warm_targets, len(targets))).round()]
-    check_epochs = [e for e in epochs[1:]][:: max(1, (len(epochs) - 1) // 3)]
+    warm_epochs = epochs[1:][:: max(1, (len(epochs) - 1) // 3)]
     jobs = []
     for target in dict.fromkeys(picked):
-        for epoch in check_epochs:
+        for epoch in warm_epochs:
             earlier = candidates[(candidates["target"] == target) & (candidates["epoch"] < epoch)]
             if earlier.empty or (target, epoch) in done:
                 continue
@@ -119,8 +120,6 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
     parser.add_argument("--out", type=Path, default=Path("results/specializations"))
     parser.add_argument("--figures", type=Path, default=None, help="folder for the figures (default: OUT/figures)")
     args = parser.parse_args(argv)
-    from .epoch_tracking import check_epochs
-
     epochs = check_epochs(args.epochs or demo_epochs(), demo_epochs())
     network = demo_network(T=args.T)
     targets = plan_targets(network, args.layers, args.units)
