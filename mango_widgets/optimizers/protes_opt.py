@@ -13,6 +13,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ConfigError
+from ..jax_runtime import tune_xla_cpu
 from ..space import LatentGrid
 from .base import Optimizer
 
@@ -93,6 +94,7 @@ class Protes(Optimizer):
             raise ConfigError(f"PROTES needs 1 <= k_top <= K, got k_top={k_top}, K={K}")
         if int(k_gd) < 1 or float(lr) <= 0 or int(rank) < 1:
             raise ConfigError(f"PROTES needs k_gd >= 1, lr > 0 and rank >= 1, got k_gd={k_gd}, lr={lr}, rank={rank}")
+        tune_xla_cpu()  # before jax's backend starts: XLA reads its flags only then
         import jax
         import jax.numpy as jnp
         from protes.protes import _generate_initial
