@@ -7,6 +7,8 @@ of the box), rounded to the nearest grid point (about 10x cheaper per ask/tell t
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import ConfigError, unknown_choice
@@ -41,6 +43,10 @@ class NevergradOptimizer(Optimizer):
     ):
         super().__init__(grid, seed, budget)
         import nevergrad as ng
+
+        # cma's box transformation warns, with the whole offending vector, whenever CMA samples
+        # far outside the box (routine in 128 dimensions); it handles it, so keep notebooks readable
+        warnings.filterwarnings("ignore", message="elements of z2", category=UserWarning, module="cma")
 
         if optimizer not in ng.optimizers.registry:
             raise unknown_choice("nevergrad optimizer", optimizer, sorted(ng.optimizers.registry))
