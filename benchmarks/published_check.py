@@ -6,7 +6,8 @@ lr=1e-4, r=5: 10 seeds at 1e5 queries, mean -3094.5, best -3103 (and -3079 for o
 in calc/log.txt). teneva_bm's ``BmQuboFixKnap50`` is that problem. Each seed here runs our
 ask/tell driver and, side by side, ``protes.protes`` itself with the same settings and seed;
 both results are written to benchmarks/results/published_check.json next to the published ones.
-(The log's analytic functions do not serve: teneva_bm's grids have changed since.)
+(The log's analytic functions: benchmarks/analytic_check.py, which finds the log's values
+unreachable with teneva_bm 0.1.0's definitions and checks both drivers against exact grid minima.)
 
 Run (slow: 100 Adam steps per batch; about 1-2 min per 1e4 queries on an idle core):
   .venv/bin/python benchmarks/published_check.py --budget 10000 --seeds 3
