@@ -50,7 +50,9 @@ def test_generator_samples_are_confidently_classified(network, generator):
     gate = generator_quality(generator.model, network.module)
     recorded = load_manifest()["generator"]["metrics"]
     assert gate["snn_mean_top_class_probability"] >= 0.8
-    assert gate["snn_mean_top_class_probability"] == pytest.approx(recorded["snn_mean_top_class_probability"], abs=1e-4)
+    # spike thresholds turn the CPU's float rounding into whole spikes: 0.81298 on an AMD EPYC host
+    # against 0.8131 recorded; other weights or a broken pipeline miss by far more than 2e-3
+    assert gate["snn_mean_top_class_probability"] == pytest.approx(recorded["snn_mean_top_class_probability"], abs=2e-3)
     assert min(gate["class_histogram"]) > 0  # every digit appears: no mode collapse
     # and through the toolkit's own path (Generator wrapper, Network.class_probabilities)
     probabilities = network.class_probabilities(generator(generator.grid.random(500, np.random.default_rng(1))))
