@@ -8,7 +8,7 @@ torch threads. Whether each tuned TT-b asked exactly the points of the untuned o
 (the hash of the query history): "exact" must, full tuning rounds differently.
 A cProfile of Portfolio's ask/tell without a model says where nevergrad spends its time.
 
-Run: .venv/bin/python benchmarks/optimizer_overhead.py   (about 15 minutes on 2 idle cores)
+Run: .venv/bin/python benchmarks/optimizer_overhead.py   (about 20 minutes on 2 idle cores)
 Results: benchmarks/results/optimizer_overhead.json
 """
 from __future__ import annotations
@@ -19,6 +19,8 @@ import json
 import multiprocessing
 import os
 import platform
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -37,13 +39,10 @@ CONFIGS = (
 def run_config(job: dict) -> dict:
     """One search in this (fresh) process; the XLA setting is fixed before jax starts."""
     os.environ["MANGO_XLA_TUNING"] = job["xla_tuning"]
-    import time
-
     from mango_widgets.demo import demo_generator, demo_network
     from mango_widgets.objective import Objective
-    from mango_widgets.search import Search
-
     from mango_widgets.optimizers import make_optimizer
+    from mango_widgets.search import Search
 
     objective = Objective(demo_generator(), demo_network(), job["target"])
     started = time.perf_counter()  # JIT compilation of ask and tell (PROTES), kept apart
@@ -78,13 +77,11 @@ def profile_portfolio(rounds: int = 80, batch: int = 25) -> dict:
     module the time is spent in (cProfile's own time per function, summed per file)."""
     import cProfile
     import pstats
-    import warnings
 
     from mango_widgets.optimizers import make_optimizer
     from mango_widgets.space import LatentGrid
 
-    warnings.filterwarnings("ignore")
-    optimizer = make_optimizer("portfolio", LatentGrid(d=128, n=64), seed=0, budget=10_000)
+    optimizer = make_optimizer("portfolio", LatentGrid(d=128, n=64), seed=0, budget=10_000, batch_size=batch)
     rng = np.random.default_rng(0)
     for _ in range(20):  # past the first generations
         indices = optimizer.ask()
@@ -123,22 +120,17 @@ def summarize(records: list) -> dict:
                for key in ("optimizer_share", "model_ms_per_batch", "optimizer_ms_per_ask_tell",
                            "model_seconds", "optimizer_seconds", "wall_seconds", "compile_seconds")},
         })
-    same, ratios = {}, {}
-    for tuning in ("exact", "1"):
-        for threads in sorted({r["threads"] for r in records}):
-            for rnd in sorted({r["round"] for r in records}):
-                hashes = {r["xla_tuning"]: r["history_sha256"] for r in records
-                          if r["method"] == "tt-b" and r["threads"] == threads and r["round"] == rnd}
-                if tuning in hashes and "0" in hashes:
-                    same[f"tuning={tuning},threads={threads},round={rnd}"] = hashes[tuning] == hashes["0"]
-
-            def median(mode, threads=threads):
-                values = [r["optimizer_ms_per_ask_tell"] for r in records
-                          if r["method"] == "tt-b" and r["xla_tuning"] == mode and r["threads"] == threads]
-                return float(np.median(values)) if values else None
-            default, tuned = median("0"), median(tuning)
-            if default and tuned:
-                ratios[f"tuning={tuning},threads={threads}"] = default / tuned
+    untuned_hash = {(r["threads"], r["round"]): r["history_sha256"] for r in records
+                    if r["method"] == "tt-b" and r["xla_tuning"] == "0"}
+    same = {f"tuning={r['xla_tuning']},threads={r['threads']},round={r['round']}":
+            r["history_sha256"] == untuned_hash[(r["threads"], r["round"])]
+            for r in records if r["method"] == "tt-b" and r["xla_tuning"] != "0"
+            and (r["threads"], r["round"]) in untuned_hash}
+    untuned_ms = {row["threads"]: row["optimizer_ms_per_ask_tell_median"] for row in rows
+                  if row["method"] == "tt-b" and row["xla_tuning"] == "0"}
+    ratios = {f"tuning={row['xla_tuning']},threads={row['threads']}":
+              untuned_ms[row["threads"]] / row["optimizer_ms_per_ask_tell_median"]
+              for row in rows if row["method"] == "tt-b" and row["xla_tuning"] != "0" and row["threads"] in untuned_ms}
     return {"rows": rows, "ttb_same_queries_as_untuned": same, "ttb_optimizer_speedup_over_untuned": ratios}
 
 
@@ -188,7 +180,7 @@ def main(argv=None) -> Path:
 
     out = Path(args.out)
     out.write_text(json.dumps({
-        "command": "benchmarks/optimizer_overhead.py " + " ".join(argv or []),
+        "command": "benchmarks/optimizer_overhead.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": {"jax": jax.__version__, "nevergrad": nevergrad.__version__,
                      "protes": getattr(protes, "__version__", "?"), "torch": torch.__version__},

@@ -31,32 +31,43 @@ PUBLISHED = {"problem": "P-14 knapsack (calc/log_one.txt, calc/log.txt of anabat
 SETTINGS = {"K": 50, "k_top": 5, "k_gd": 100, "lr": 1e-4, "rank": 5}
 
 
-def ours(bm, budget: int, seed: int) -> dict:
-    """Minimise the knapsack with our ask/tell PROTES (it maximises: tell -y)."""
+def minimise_ours(f, d: int, n: int, budget: int, seed: int) -> dict:
+    """Minimise f on a d x n grid with our ask/tell PROTES and the authors' settings (it
+    maximises: tell -f); whole batches until the budget is spent, as ``protes.protes`` does."""
     from mango_widgets import LatentGrid, make_optimizer
 
-    optimizer = make_optimizer("protes", LatentGrid(d=bm.d, n=2), seed=seed, budget=budget, **SETTINGS)
+    optimizer = make_optimizer("protes", LatentGrid(d=d, n=n), seed=seed, budget=budget, **SETTINGS)
     best, used, start = np.inf, 0, time.perf_counter()
     while used < budget:
         batch = optimizer.ask()
-        values = bm.get(batch)
+        values = f(batch)
         used += len(batch)
         best = min(best, float(np.min(values)))
         optimizer.tell(batch, -values)
     return {"best": best, "queries": used, "seconds": time.perf_counter() - start}
 
 
-def reference(bm, budget: int, seed: int, maximise_negated: bool = False) -> dict:
-    """The same with ``protes.protes`` (the authors' blocking driver), minimising f as the log
+def minimise_protes(f, d: int, n: int, budget: int, seed: int, maximise_negated: bool = False) -> dict:
+    """The same with ``protes.protes`` (the authors' blocking driver), minimising f as their log
     did, or maximising -f as our driver does (then it must ask exactly what ours asks: the two
-    differ only in how ties among the elite are broken, and knapsack values tie often)."""
+    differ only in how ties among the elite are broken)."""
     from protes import protes
 
-    f = (lambda I: -bm.get(I)) if maximise_negated else bm.get
+    target = (lambda I: -f(I)) if maximise_negated else f
     start = time.perf_counter()
-    _, y = protes(f, bm.d, 2, budget, k=SETTINGS["K"], k_top=SETTINGS["k_top"], k_gd=SETTINGS["k_gd"],
+    _, y = protes(target, d, n, budget, k=SETTINGS["K"], k_top=SETTINGS["k_top"], k_gd=SETTINGS["k_gd"],
                   lr=SETTINGS["lr"], r=SETTINGS["rank"], seed=seed, is_max=maximise_negated)
     return {"best": -float(y) if maximise_negated else float(y), "queries": budget, "seconds": time.perf_counter() - start}
+
+
+def ours(bm, budget: int, seed: int) -> dict:
+    """Minimise the knapsack with our ask/tell PROTES."""
+    return minimise_ours(bm.get, bm.d, 2, budget, seed)
+
+
+def reference(bm, budget: int, seed: int, maximise_negated: bool = False) -> dict:
+    """The knapsack with ``protes.protes`` (knapsack values tie often)."""
+    return minimise_protes(bm.get, bm.d, 2, budget, seed, maximise_negated)
 
 
 def main(argv=None) -> Path:

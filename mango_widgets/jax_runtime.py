@@ -20,6 +20,7 @@ flags abort the process).
 from __future__ import annotations
 
 import os
+import sys
 from typing import Dict
 
 from .errors import ConfigError
@@ -33,27 +34,22 @@ CPU_FLAGS: Dict[str, str] = {**EXACT_FLAGS, "--xla_cpu_multi_thread_eigen": "fal
 #: jaxlib versions whose XLA accepts the flags: [first, last) (protes pins jax < 0.5)
 TESTED_JAXLIB = ((0, 4, 32), (0, 5, 0))
 
-_state = {"applied": None}
-
 
 def tune_xla_cpu() -> Dict[str, str]:
-    """Add :data:`CPU_FLAGS` to ``XLA_FLAGS`` if jax's backend has not started yet.
+    """Add the flags ``MANGO_XLA_TUNING`` asks for to ``XLA_FLAGS`` if jax's backend has not started yet.
 
-    Returns the flags this call added (empty when switched off, already set by the user, when
-    the backend already runs, or on an untested jaxlib)."""
-    if _state["applied"] is not None:
-        return dict(_state["applied"])
+    Returns the flags this call added (empty when switched off, already set by the user or by
+    an earlier call, when the backend already runs, or on an untested jaxlib)."""
     added: Dict[str, str] = {}
     wanted = _wanted_flags()
-    if wanted and _jaxlib_tested() and not _backend_started():
+    if wanted and not _backend_started() and _jaxlib_tested():
         current = os.environ.get("XLA_FLAGS", "")
         present = {token.split("=", 1)[0] for token in current.split()}
         added = {flag: value for flag, value in wanted.items() if flag not in present}
         if added:
             extra = " ".join(f"{flag}={value}" for flag, value in added.items())
             os.environ["XLA_FLAGS"] = f"{current} {extra}".strip()
-    _state["applied"] = added
-    return dict(added)
+    return added
 
 
 def _wanted_flags() -> Dict[str, str]:
@@ -80,8 +76,6 @@ def _jaxlib_tested() -> bool:
 
 def _backend_started() -> bool:
     """Whether jax already created a backend in this process (XLA_FLAGS would be ignored)."""
-    import sys
-
     bridge = sys.modules.get("jax._src.xla_bridge")
     if bridge is None:
         return False
