@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from published_check import SETTINGS, minimise_ours, minimise_protes  # benchmarks/ is on sys.path when run
 
 RESULTS = Path(__file__).parent / "results"

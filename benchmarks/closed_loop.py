@@ -54,7 +54,7 @@ class Models:
     def __init__(self):
         import torch
 
-        from mango_widgets.demo import demo_generator, demo_network
+        from mango_widgets.models.bundled import demo_generator, demo_network
 
         torch.set_num_threads(1)
         self.generator, self.network = demo_generator(), demo_network()
@@ -74,8 +74,8 @@ def job_key(job: dict) -> tuple:
 
 def noise_run(job: dict, models: Models) -> dict:
     """One closed-loop session against a simulated neuron; noise-free truth measured afterwards."""
-    from mango_widgets.closed_loop import ClosedLoopSession, NoisyResponder
-    from mango_widgets.objective import Objective
+    from mango_widgets.core.objective import Objective
+    from mango_widgets.studies.closed_loop import ClosedLoopSession, NoisyResponder
 
     objective = Objective(models.generator, models.network, job["target"])
     level = NOISE.index(job["noise"])
@@ -182,7 +182,7 @@ def summarize_noise(records: list) -> dict:
 
 # ---------------------------------------------------------------------------- (b) population
 def run_population(plan: dict, path: Path, models: Models) -> dict:
-    from mango_widgets.population import PopulationSearch
+    from mango_widgets.studies.population import PopulationSearch
 
     if path.exists():
         print(f"population: results already in {path.name}", flush=True)
@@ -243,8 +243,8 @@ def _first_reach(curve: np.ndarray, level: float) -> float:
 
 # ---------------------------------------------------------------------------- (c) several optima
 def run_optima(plan: dict, models: Models) -> dict:
-    from mango_widgets.objective import Objective
-    from mango_widgets.several_optima import several_meis
+    from mango_widgets.core.objective import Objective
+    from mango_widgets.studies.several_optima import several_meis
 
     out = {}
     for target in plan["optima_neurons"]:
@@ -310,7 +310,7 @@ def main() -> None:
     load_start, start = os.getloadavg(), time.perf_counter()
     models = Models()
     summary = {"plan": {**plan, "name": name, "methods": METHODS, "noise_levels": NOISE, "repeats": REPEATS},
-               "noise_scales": __import__("mango_widgets.noise", fromlist=["NOISE_LEVELS"]).NOISE_LEVELS,
+               "noise_scales": __import__("mango_widgets.core.noise", fromlist=["NOISE_LEVELS"]).NOISE_LEVELS,
                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch_threads": 1,
                            "loadavg_start": load_start}}
     if "noise" not in args.skip:

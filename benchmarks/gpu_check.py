@@ -32,7 +32,7 @@ def measure(weights: str, backend: str, batches, repeats: int, device: str = "cu
     """Time ``Network.run`` on the GPU for each batch size; also return the output rates of batch 0."""
     import torch
 
-    from mango_widgets import zoo
+    from mango_widgets.models import zoo
 
     def sync():
         if device.startswith("cuda"):
@@ -88,8 +88,8 @@ def main(argv=None) -> int:
         print("gpu_check: no CUDA device here, nothing to measure. Run this script on a GPU machine "
               "(it needs about 3 minutes); on the CPU use benchmarks/throughput.py.")
         return 0
-    from mango_widgets import zoo
-    from mango_widgets.gpu import cupy_status, describe_backend, spikingjelly_line
+    from mango_widgets.models import zoo
+    from mango_widgets.runtime.gpu_backend import cupy_status, describe_backend, spikingjelly_line
 
     line = spikingjelly_line()
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu (dry run)"

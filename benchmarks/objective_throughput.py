@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mango_widgets.demo import demo_generator, demo_network
-from mango_widgets.objective import Objective
-from mango_widgets.threads import torch_threads
+from mango_widgets.core.objective import Objective
+from mango_widgets.models.bundled import demo_generator, demo_network
+from mango_widgets.runtime.threads import torch_threads
 
 RESULTS = Path(__file__).parent / "results" / "objective_throughput.json"
 

@@ -3,7 +3,7 @@
 Each configuration is one full Search on a demo neuron in a fresh process (XLA reads its flags
 once per process), run one at a time and interleaved over rounds so that machine noise hits
 all alike. Configurations: TT-b with jax's default CPU runtime, with the bit-identical
-("exact") and the full ``mango_widgets.jax_runtime`` tuning, and Portfolio; each with 1 and 2
+("exact") and the full ``mango_widgets.runtime.xla_cpu`` tuning, and Portfolio; each with 1 and 2
 torch threads. Whether each tuned TT-b asked exactly the points of the untuned one is recorded
 (the hash of the query history): "exact" must, full tuning rounds differently.
 A cProfile of Portfolio's ask/tell without a model says where nevergrad spends its time.
@@ -39,10 +39,10 @@ CONFIGS = (
 def run_config(job: dict) -> dict:
     """One search in this (fresh) process; the XLA setting is fixed before jax starts."""
     os.environ["MANGO_XLA_TUNING"] = job["xla_tuning"]
-    from mango_widgets.demo import demo_generator, demo_network
-    from mango_widgets.objective import Objective
-    from mango_widgets.optimizers import make_optimizer
-    from mango_widgets.search import Search
+    from mango_widgets.core.objective import Objective
+    from mango_widgets.core.optimizers import make_optimizer
+    from mango_widgets.core.search import Search
+    from mango_widgets.models.bundled import demo_generator, demo_network
 
     objective = Objective(demo_generator(), demo_network(), job["target"])
     started = time.perf_counter()  # JIT compilation of ask and tell (PROTES), kept apart
@@ -78,8 +78,8 @@ def profile_portfolio(rounds: int = 80, batch: int = 25) -> dict:
     import cProfile
     import pstats
 
-    from mango_widgets.optimizers import make_optimizer
-    from mango_widgets.space import LatentGrid
+    from mango_widgets.core.optimizers import make_optimizer
+    from mango_widgets.core.space import LatentGrid
 
     optimizer = make_optimizer("portfolio", LatentGrid(d=128, n=64), seed=0, budget=10_000, batch_size=batch)
     rng = np.random.default_rng(0)

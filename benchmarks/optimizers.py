@@ -34,8 +34,8 @@ CURVE_POINTS = 100
 def select_neurons(per_layer: int = 3, samples: int = 256, seed: int = 0) -> list:
     """Pick unsaturated, non-silent units: for each layer, units whose best activation over
     ``samples`` random grid points lies in (0.02, 0.6), spread over that range."""
-    from mango_widgets.demo import demo_generator, demo_network
-    from mango_widgets.objective import Objective
+    from mango_widgets.core.objective import Objective
+    from mango_widgets.models.bundled import demo_generator, demo_network
 
     generator, network = demo_generator(), demo_network()
     probe = Objective(generator, network, f"{LAYERS[0]}:0")
@@ -55,9 +55,9 @@ def run_one(job: dict) -> dict:
     """One search; returns a JSON-able record (best value, curve, time split)."""
     import torch
 
-    from mango_widgets.demo import demo_generator, demo_network
-    from mango_widgets.objective import Objective
-    from mango_widgets.search import Search
+    from mango_widgets.core.objective import Objective
+    from mango_widgets.core.search import Search
+    from mango_widgets.models.bundled import demo_generator, demo_network
 
     torch.set_num_threads(1)
     method, params = VARIANTS.get(job["method"], (job["method"], {}))

@@ -100,8 +100,8 @@ def mei_realism(uniform_indices: list, normal_indices: list) -> dict:
     """Median RMS pixel distance of the MEIs to their nearest real training digit (lower = more
     natural), next to the same for held-out real digits and for random samples of each grid."""
     from mango_widgets.analysis.naturalness import nearest_real_distance
-    from mango_widgets.data import load_mnist_subset
-    from mango_widgets.demo import demo_generator
+    from mango_widgets.models.bundled import demo_generator
+    from mango_widgets.models.mnist_subset import load_mnist_subset
 
     train = load_mnist_subset("train")[0].numpy()
     heldout = load_mnist_subset("heldout")[0].numpy()[:300]

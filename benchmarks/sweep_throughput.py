@@ -59,9 +59,8 @@ ASSUMPTIONS = {
 
 
 def machine() -> dict:
-    import torch
-
     import distributed
+    import torch
 
     return {
         "cpus": os.cpu_count(), "processor": platform.machine(), "python": platform.python_version(),
@@ -84,7 +83,7 @@ def one_round(workers: int, sweep_kwargs: dict) -> dict:
     """Start a local cluster, run the sweep into a fresh store, return timings and per-search costs."""
     from distributed import Client, LocalCluster
 
-    from mango_widgets.sweep import Sweep, load_results
+    from mango_widgets.engine import Sweep, load_results
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
@@ -129,7 +128,7 @@ def driver_put_seconds(budget: int = 10_000, puts: int = 30, keep_indices: bool 
     The driver is the only writer, so this bounds the cells per second one sweep can store."""
     import numpy as np
 
-    from mango_widgets.sweep import Cell, ResultStore
+    from mango_widgets.engine import Cell, ResultStore
 
     rng = np.random.default_rng(0)
     times, sizes = [], []
@@ -160,7 +159,7 @@ def paper_flops() -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mango_widgets import zoo
+    from mango_widgets.models import zoo
 
     torch.set_num_threads(1)
     network = zoo.make_network("spiking-resnet18", T=50)

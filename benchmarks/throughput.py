@@ -35,7 +35,7 @@ class Bench:
         self.networks = {}
 
     def network(self, name: str, T: int):
-        from mango_widgets import zoo
+        from mango_widgets.models import zoo
 
         key = (name, T)
         if key not in self.networks:
@@ -68,7 +68,7 @@ def worker() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("backend"):
-            from mango_widgets.gpu import spikingjelly_version
+            from mango_widgets.runtime.gpu_backend import spikingjelly_version
 
             answer = {"backend": bench.backend(request["name"]), "spikingjelly": spikingjelly_version()}
         else:
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         return 0
     import torch
 
-    from mango_widgets.gpu import describe_backend, spikingjelly_version
+    from mango_widgets.runtime.gpu_backend import describe_backend, spikingjelly_version
 
     bench, remote = Bench(), Remote(args.sj014) if args.sj014 else None
     configs = configurations(args)

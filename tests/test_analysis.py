@@ -6,9 +6,16 @@ import pandas as pd
 import pytest
 
 from mango_widgets import ConfigError, LatentGrid
-from mango_widgets.analysis import (SelectivityCriteria, classify_tracks, compression_ratios, latent_diversity,
-                                    neuron_selectivity, normalized_entropy, selectivity_table)
-from mango_widgets.analysis import summaries
+from mango_widgets.analysis import (
+    SelectivityCriteria,
+    classify_tracks,
+    compression_ratios,
+    latent_diversity,
+    neuron_selectivity,
+    normalized_entropy,
+    selectivity_table,
+    summaries,
+)
 
 
 def test_entropy_is_zero_for_certainty_one_for_uniform_and_exact_in_between():

@@ -1,6 +1,6 @@
 """The Voila app in a real browser: headless Chromium driven by Playwright.
 
-Starts ``python -m mango_widgets.app`` on a free port of 127.0.0.1 (MANGO_FAST=1: small
+Starts ``python -m mango_widgets.widgets.app`` on a free port of 127.0.0.1 (MANGO_FAST=1: small
 budgets), picks a layer and unit, clicks Run, and checks that the plotly curve receives
 data points and an MEI image appears; saves docs/app_screenshot.png.
 
@@ -62,7 +62,7 @@ def voila_url(tmp_path):
     env = dict(os.environ, MANGO_FAST="1", MANGO_THREADS="1", PYTHONUNBUFFERED="1")
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mango_widgets.app", "--port", str(port), "--no-browser"],
+            [sys.executable, "-m", "mango_widgets.widgets.app", "--port", str(port), "--no-browser"],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from mango_widgets import WeightsError
-from mango_widgets.checkpoints import load_state_dict
+from mango_widgets.models.checkpoints import load_state_dict
 
 
 def test_mismatched_checkpoint_names_the_keys(tmp_path):

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from mango_widgets import ConfigError, Generator, LatentGrid, Network, Objective, Search
-from mango_widgets.closed_loop import ClosedLoopSession, FileAdapter, JournalError, NoisyResponder
-from mango_widgets.closed_loop.file_adapter import open_session, read_responses
-from mango_widgets.closed_loop.journal import JOURNAL_NAME
-from mango_widgets.noise import NOISE_LEVELS, PoissonNoise, RandomWalkDrift, SinusoidalDrift, noise_model
-from mango_widgets.optimizers.random_search import RandomSearch
+from mango_widgets.core.noise import NOISE_LEVELS, PoissonNoise, RandomWalkDrift, SinusoidalDrift, noise_model
+from mango_widgets.core.optimizers.random_search import RandomSearch
+from mango_widgets.studies.closed_loop import ClosedLoopSession, FileAdapter, JournalError, NoisyResponder
+from mango_widgets.studies.closed_loop.file_adapter import open_session, read_responses
+from mango_widgets.studies.closed_loop.journal import JOURNAL_NAME
 from tests import tiny_models as tm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,7 +249,7 @@ CRASHING_DRIVER = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {root!r})
     from tests.test_closed_loop import make_generator, make_objective, scripted_run
-    from mango_widgets.closed_loop import ClosedLoopSession, NoisyResponder
+    from mango_widgets.studies.closed_loop import ClosedLoopSession, NoisyResponder
     session = ClosedLoopSession(make_generator(), "tt-b", budget=120, seed=3, folder={folder!r})
     scripted_run(session, NoisyResponder(make_objective()))
     os._exit(3)  # a crash: no clean-up, no close
@@ -305,7 +305,7 @@ def test_resume_refuses_a_journal_that_does_not_replay(tmp_path):
 
 # ------------------------------------------------------------------ folder protocol
 def test_a_client_in_another_process_drives_a_session_through_a_folder_and_a_restart(tmp_path):
-    client = subprocess.Popen([sys.executable, str(ROOT / "mango_widgets" / "closed_loop" / "example_client.py"), str(tmp_path)])
+    client = subprocess.Popen([sys.executable, str(ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py"), str(tmp_path)])
     try:
         settings = dict(optimizer="random", budget=60, seed=0, batch_size=10)
         session = open_session(tmp_path, make_generator(), **settings)
@@ -412,6 +412,6 @@ def test_responder_refuses_double_noise_and_spikes_without_a_scale():
 
 
 def test_the_documented_client_is_the_tested_one():
-    source = (ROOT / "mango_widgets" / "closed_loop" / "example_client.py").read_text()
+    source = (ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py").read_text()
     assert "mango_widgets" not in source.split('"""', 2)[2]  # plain Python: no mango import
     assert source.split('"""', 2)[2].strip() in (ROOT / "docs" / "closed_loop.md").read_text()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from mango_widgets import ConfigError, Objective, Search, zoo
-from mango_widgets.datasets import DatasetNotFoundError, dataset_names, dataset_spec, load_dataset
+from mango_widgets import ConfigError, Objective, Search
+from mango_widgets.models import zoo
+from mango_widgets.models.datasets import DatasetNotFoundError, dataset_names, dataset_spec, load_dataset
 
 CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 WNIDS = {"n01440764": ("tench", "Tinca tinca"), "n01443537": ("goldfish", "Carassius auratus")}

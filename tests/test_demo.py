@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from mango_widgets import Objective, Search, WeightsError
-from mango_widgets.data import load_mnist_subset
-from mango_widgets.demo import demo_epochs, demo_generator, demo_network, load_manifest, weights_dir
-from mango_widgets.checkpoints import sha256_of
+from mango_widgets.models.bundled import demo_epochs, demo_generator, demo_network, load_manifest, weights_dir
+from mango_widgets.models.checkpoints import sha256_of
+from mango_widgets.models.mnist_subset import load_mnist_subset
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_demo_snn_has_four_spiking_layers_and_reaches_95_percent(network):
 
 def test_generator_samples_are_confidently_classified(network, generator):
     """The manifest's quality gate, recomputed: 1,000 random grid points, SNN at T=20."""
-    from mango_widgets.training.train_demo_generator import generator_quality
+    from mango_widgets.models.training.demo_generator import generator_quality
 
     gate = generator_quality(generator.model, network.module)
     recorded = load_manifest()["generator"]["metrics"]

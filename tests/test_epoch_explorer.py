@@ -6,7 +6,7 @@ import pytest
 from plotly.callbacks import Points
 
 from mango_widgets import ConfigError
-from mango_widgets.demo import demo_generator
+from mango_widgets.models.bundled import demo_generator
 from mango_widgets.widgets.epoch_explorer import EpochExplorer, caption
 
 METHODS = ("tt", "tt-s", "tt-b")

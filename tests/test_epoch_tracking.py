@@ -5,8 +5,15 @@ import pytest
 import torch
 
 from mango_widgets import ConfigError, Generator, LatentGrid, Network, WeightsError
-from mango_widgets.epoch_tracking import (EpochTracking, checkpoint_series, check_epochs, load_folder, queries_to_reach, records_table,
-                                          warm_start_saving)
+from mango_widgets.studies.epoch_tracking import (
+    EpochTracking,
+    check_epochs,
+    checkpoint_series,
+    load_folder,
+    queries_to_reach,
+    records_table,
+    warm_start_saving,
+)
 from tests import tiny_models as tm
 
 GRID = LatentGrid(d=6, n=16)
@@ -108,9 +115,9 @@ def test_checkpoint_series_refuses_another_architecture_before_searching(tmp_pat
 def test_a_sweep_store_feeds_the_analysis_and_the_epoch_explorer(tmp_path):
     """Cells computed by a sweep (inline, no cluster) get entropy etc. and drive the analysis."""
     from mango_widgets.analysis import selectivity_table
-    from mango_widgets.demo import demo_generator, demo_network
-    from mango_widgets.epoch_tracking import describe_sweep
-    from mango_widgets.sweep import Sweep, load_results
+    from mango_widgets.engine import Sweep, load_results
+    from mango_widgets.models.bundled import demo_generator, demo_network
+    from mango_widgets.studies.epoch_tracking import describe_sweep
     from mango_widgets.widgets.epoch_explorer import EpochExplorer
 
     Sweep(layers=["lif4"], units="0-1", epochs=[11, 12], methods=["tt", "tt-s", "tt-b"], budget=30,

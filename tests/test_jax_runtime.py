@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("protes")
 
-TUNE = ("import json, os; from mango_widgets.jax_runtime import tune_xla_cpu; "
+TUNE = ("import json, os; from mango_widgets.runtime.xla_cpu import tune_xla_cpu; "
         "added = tune_xla_cpu(); print(json.dumps([added, os.environ.get('XLA_FLAGS', '')]))")
 
 # TT-b ask/tell rounds on the paper's grid with a fixed, deterministic objective
@@ -77,7 +77,7 @@ def test_full_tuning_is_deterministic_run_to_run():
 
 
 def test_an_unknown_tuning_setting_is_a_clear_error():
-    code = "from mango_widgets.jax_runtime import tune_xla_cpu; tune_xla_cpu()"
+    code = "from mango_widgets.runtime.xla_cpu import tune_xla_cpu; tune_xla_cpu()"
     environment = {**os.environ, "MANGO_XLA_TUNING": "fast"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
     assert result.returncode != 0 and "MANGO_XLA_TUNING='fast'" in result.stderr and "exact" in result.stderr

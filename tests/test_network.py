@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mango_widgets import ConfigError, Network
-from mango_widgets.network import OUTPUT
+from mango_widgets.core.network import OUTPUT
 from tests import tiny_models as tm
 from tests.reference_lif import snntorch_spike_count, spikingjelly_spike_count
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mango_widgets import ConfigError, LatentGrid, make_optimizer
-from mango_widgets.optimizers import available
+from mango_widgets.core.optimizers import available
 
 GRID = LatentGrid(d=12, n=16)
 TARGET = np.arange(12) % 16
@@ -180,7 +180,10 @@ def test_other_nevergrad_methods_follow_the_contract(method):
     expected_batch = 1 if method == "spsa" else 25  # SPSA is strictly sequential in nevergrad
     assert optimizer.batch_size == expected_batch
 import numpy as np
+
 from mango_widgets import LatentGrid, make_optimizer
+
+
 def test_array_parametrization_steps_across_the_box():
     """The continuous parametrization explores the whole grid, not one step around its centre
     (nevergrad's own CMA shrinks its first step in bounded spaces on purpose: not checked)."""
@@ -199,7 +202,7 @@ def test_protes_with_many_gradient_steps_still_asks_what_protes_asks():
     """k_gd above the unroll limit runs its Adam steps in a compiled loop: same trajectory."""
     import protes
 
-    from mango_widgets.optimizers.protes_opt import UNROLL_MAX
+    from mango_widgets.core.optimizers.protes_opt import UNROLL_MAX
 
     K, k_top, k_gd, lr, iterations = 20, 4, UNROLL_MAX + 6, 1e-3, 12
     reference = []

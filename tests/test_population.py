@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from mango_widgets import ConfigError, Generator, LatentGrid, Network, Objective, Search, make_optimizer
-from mango_widgets.population import PopulationSearch, unit_seed
-from mango_widgets.several_optima import pairwise_distances, several_meis, typical_distance
+from mango_widgets.studies.population import PopulationSearch, unit_seed
+from mango_widgets.studies.several_optima import pairwise_distances, several_meis, typical_distance
 from tests import tiny_models as tm
 
 GRID = LatentGrid(d=8, n=16)

@@ -149,7 +149,7 @@ def test_repeats_count_against_the_budget_and_tell_the_mean():
 
 
 def test_poisson_noise_statistics_and_retest_of_the_mei():
-    from mango_widgets.noise import PoissonNoise
+    from mango_widgets.core.noise import PoissonNoise
 
     noise = PoissonNoise(scale=20)
     rng = np.random.default_rng(0)

@@ -2,8 +2,8 @@
 import json
 
 from mango_widgets.cli import main as mango
-from mango_widgets.epoch_tracking import load_folder
-from mango_widgets.specializations import choose_units
+from mango_widgets.studies.epoch_tracking import load_folder
+from mango_widgets.studies.specializations import choose_units
 
 
 def test_units_are_spread_over_the_layer():

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from mango_widgets import ConfigError, Objective, Search
-from mango_widgets.demo import demo_generator, demo_network
-from mango_widgets.sweep import Cell, ResultStore, Sweep, load_results
-from mango_widgets.sweep.outcome import weights_sha256
-from mango_widgets.sweep.spec import parse_ints
+from mango_widgets.engine import Cell, ResultStore, Sweep, load_results
+from mango_widgets.engine.outcome import weights_sha256
+from mango_widgets.engine.spec import parse_ints
+from mango_widgets.models.bundled import demo_generator, demo_network
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("distributed")
 
 from mango_widgets.cli import main as mango  # noqa: E402
-from mango_widgets.sweep import DemoModels, ResultStore, Sweep, load_results  # noqa: E402
-from mango_widgets.sweep.worker import PLUGIN_NAME  # noqa: E402
+from mango_widgets.engine import DemoModels, ResultStore, Sweep, load_results  # noqa: E402
+from mango_widgets.engine.worker import PLUGIN_NAME  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def test_kill_9_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
     args = ["--layers", "lif1", "--units", "0-15", "--epochs", "1,12", "--methods", "random", "--budget", "30",
             "--store", str(store), "--workers", "2", "--no-progress"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    process = subprocess.Popen([sys.executable, "-m", "mango_widgets.sweep.cli", *args], cwd=tmp_path, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "mango_widgets.cli.sweep", *args], cwd=tmp_path, env=env,
                                start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     database = store / "results.sqlite"
     deadline = time.monotonic() + 240

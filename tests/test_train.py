@@ -5,8 +5,9 @@ import json
 import pytest
 import torch
 
-from mango_widgets import Generator, Network, Objective, Search, zoo
-from mango_widgets.training.train import main, parse_args, train
+from mango_widgets import Generator, Network, Objective, Search
+from mango_widgets.models import zoo
+from mango_widgets.models.training.train import main, parse_args, train
 from tests.test_datasets import write_cifar10, write_idx, write_imagenet
 
 TINY = ["--threads", "1", "--batch-size", "8", "--test-limit", "8"]

@@ -18,7 +18,7 @@ pytest.importorskip("plotly")
 from PIL import Image  # noqa: E402
 
 from mango_widgets import ConfigError, Generator, LatentGrid, Objective, Search  # noqa: E402
-from mango_widgets.export import GIF_NAME, export_search, improvements, save_progress_gif  # noqa: E402
+from mango_widgets.records.export import GIF_NAME, export_search, improvements, save_progress_gif  # noqa: E402
 from mango_widgets.widgets import LayerOverview, LiveRun, MangoApp, MEIExplorer, stand_in_models  # noqa: E402
 from mango_widgets.widgets.images import blank_png  # noqa: E402
 
@@ -272,7 +272,7 @@ def test_app_notebook_runs(tmp_path):
     nbclient = pytest.importorskip("nbclient")
     import nbformat
 
-    from mango_widgets.app import notebook_path, voila_argv, _parser
+    from mango_widgets.widgets.app import _parser, notebook_path, voila_argv
 
     notebook = nbformat.read(notebook_path(), as_version=4)
     assert sum(len(cell.source.splitlines()) for cell in notebook.cells if cell.cell_type == "code") <= 10

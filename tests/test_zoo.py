@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from mango_widgets import ConfigError, Generator, LatentGrid, Network, Objective, Search, WeightsError, zoo
-from mango_widgets.gpu import describe_backend, spikingjelly_line
-from mango_widgets.models import ann
+from mango_widgets import ConfigError, Generator, LatentGrid, Network, Objective, Search, WeightsError
+from mango_widgets.models import zoo
+from mango_widgets.models.architectures import ann
+from mango_widgets.runtime.gpu_backend import describe_backend, spikingjelly_line
 
 SNNS = ["conv-snn-mnist", "conv-snn-cifar", "spiking-resnet18"]
 TINY_GENERATORS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from mango_widgets import Objective, Search
-from mango_widgets.demo import demo_generator, demo_network
+from mango_widgets.models.bundled import demo_generator, demo_network
 
 TARGETS = ["lif1:3", "lif1:9", "lif2:5", "lif2:20", "lif3:7", "lif3:40", "lif4:13", "lif4:19"]
 

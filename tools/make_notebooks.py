@@ -24,8 +24,8 @@ QUICKSTART = [
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n\n"
         "from mango_widgets import Objective, Search\n"
-        "from mango_widgets.demo import demo_generator, demo_network\n"
-        "from mango_widgets.plots import plot_activation_curve\n\n"
+        "from mango_widgets.models.bundled import demo_generator, demo_network\n"
+        "from mango_widgets.records.plots import plot_activation_curve\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "BUDGET = 300 if FAST else 3000"
     ),
@@ -70,7 +70,7 @@ QUICKSTART = [
     new_code_cell(
         "print(search.history.summary())\n"
         "from tempfile import mkdtemp\n"
-        "from mango_widgets.results import save_search\n"
+        "from mango_widgets.records.results import save_search\n"
         "folder = save_search(search, mkdtemp())\n"
         "sorted(p.name for p in folder.iterdir())"
     ),
@@ -86,8 +86,8 @@ METHODS = [
         "import os\n\n"
         "import matplotlib.pyplot as plt\n\n"
         "from mango_widgets import Objective, Search\n"
-        "from mango_widgets.demo import demo_generator, demo_network\n"
-        "from mango_widgets.plots import plot_activation_curve\n\n"
+        "from mango_widgets.models.bundled import demo_generator, demo_network\n"
+        "from mango_widgets.records.plots import plot_activation_curve\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "BUDGET = 200 if FAST else 2000\n"
         "METHODS = ['tt-b', 'tt-s', 'tt', 'portfolio', 'random']\n"
@@ -135,8 +135,8 @@ SPECIALIZATIONS = [
         "from matplotlib.figure import Figure\n\n"
         "from mango_widgets.analysis import classify_tracks, latent_diversity, selectivity_table, summaries\n"
         "from mango_widgets.analysis.static_figures import draw_activation, draw_heatmap\n"
-        "from mango_widgets.demo import demo_accuracy, demo_epochs, demo_generator, demo_network\n"
-        "from mango_widgets.epoch_tracking import EpochTracking, records_table\n\n"
+        "from mango_widgets.models.bundled import demo_accuracy, demo_epochs, demo_generator, demo_network\n"
+        "from mango_widgets.studies.epoch_tracking import EpochTracking, records_table\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "EPOCHS = [1, 4, 12] if FAST else demo_epochs()\n"
         "TARGETS = ['lif4:5', 'lif4:40', 'lif_out:3'] if FAST else ['lif2:4', 'lif3:1', 'lif3:20', 'lif4:5', 'lif4:40', 'lif4:90', 'lif_out:3', 'lif_out:7']\n"
@@ -221,7 +221,7 @@ SPECIALIZATIONS = [
     new_code_cell(
         "from pathlib import Path\n\n"
         "import mango_widgets\n"
-        "from mango_widgets.epoch_tracking import load_folder\n\n"
+        "from mango_widgets.studies.epoch_tracking import load_folder\n\n"
         "study = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'specializations'\n"
         "if (study / 'records.jsonl.gz').exists():\n"
         "    full = records_table(load_folder(study))\n"
@@ -250,7 +250,7 @@ LIVE_COMPARISON = [
         "import os\n"
         "from pathlib import Path\n\n"
         "import numpy as np\n\n"
-        "from mango_widgets.demo import demo_generator, demo_network\n"
+        "from mango_widgets.models.bundled import demo_generator, demo_network\n"
         "from mango_widgets.widgets import MEIExplorer\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "BUDGET = 150 if FAST else 2000\n"
@@ -318,7 +318,7 @@ SWEEPS = [
         "import os\n"
         "from tempfile import mkdtemp\n\n"
         "import matplotlib.pyplot as plt\n\n"
-        "from mango_widgets.sweep import Sweep, load_results\n\n"
+        "from mango_widgets.engine import Sweep, load_results\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "STORE = os.path.join(mkdtemp(), 'sweep')   # use a lasting folder, e.g. 'results/sweep', for real work"
     ),
@@ -444,9 +444,9 @@ CLOSED_LOOP = [
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n\n"
         "from mango_widgets import Objective\n"
-        "from mango_widgets.closed_loop import ClosedLoopSession, FileAdapter, NoisyResponder\n"
-        "from mango_widgets.demo import demo_generator, demo_network\n"
-        "from mango_widgets.noise import NOISE_LEVELS, SinusoidalDrift\n\n"
+        "from mango_widgets.studies.closed_loop import ClosedLoopSession, FileAdapter, NoisyResponder\n"
+        "from mango_widgets.models.bundled import demo_generator, demo_network\n"
+        "from mango_widgets.core.noise import NOISE_LEVELS, SinusoidalDrift\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "BUDGET = 120 if FAST else 1500\n"
         "THREADS = 1  # torch threads of the simulated neurons: small batches run fastest on one, and never slow down on a busy machine\n"
@@ -525,7 +525,7 @@ CLOSED_LOOP = [
         "`python example_client.py X`."
     ),
     new_code_cell(
-        "import mango_widgets.closed_loop as closed_loop\n"
+        "import mango_widgets.studies.closed_loop as closed_loop\n"
         "client_source = Path(closed_loop.__file__).parent / 'example_client.py'\n"
         "print(client_source.read_text())"
     ),
@@ -546,7 +546,7 @@ CLOSED_LOOP = [
         "independent search; its best over *all* images is what the shared stream gives for free."
     ),
     new_code_cell(
-        "from mango_widgets.population import PopulationSearch\n"
+        "from mango_widgets.studies.population import PopulationSearch\n"
         "units, per_unit = (range(6), 50) if FAST else (range(32), 400)\n"
         "runs = {share: PopulationSearch(generator, network, 'lif3', units=units, method='tt-b', budget=len(units) * per_unit,\n"
         "                                seed=0, share=share, threads=THREADS).run() for share in (False, True)}\n"
@@ -561,7 +561,7 @@ CLOSED_LOOP = [
         "search learned: distinct MEIs with their activations and pairwise latent distances."
     ),
     new_code_cell(
-        "from mango_widgets.several_optima import several_meis\n"
+        "from mango_widgets.studies.several_optima import several_meis\n"
         "found = several_meis(Objective(generator, network, 'lif2:24'), count=3, method='tt-b',\n"
         "                     budget=75 if FAST else 800, strategy='restarts', seed=0, threads=THREADS)\n"
         "print(found.summary())\n"

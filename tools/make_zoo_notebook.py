@@ -26,7 +26,7 @@ CELLS = [
         "import torch\n"
         "from torch import nn\n\n"
         "from mango_widgets import Generator, LatentGrid, Network, Objective, Search\n"
-        "from mango_widgets.plots import plot_activation_curve\n\n"
+        "from mango_widgets.records.plots import plot_activation_curve\n\n"
         "FAST = os.environ.get('MANGO_FAST') == '1'\n"
         "BUDGET = 100 if FAST else 2000\n"
         "_ = torch.manual_seed(0)"
@@ -68,7 +68,7 @@ CELLS = [
     new_code_cell(
         "from tempfile import mkdtemp\n"
         "from mango_widgets import WeightsError\n"
-        "from mango_widgets.checkpoints import load_state_dict\n\n"
+        "from mango_widgets.models.checkpoints import load_state_dict\n\n"
         "folder = mkdtemp()\n"
         "torch.save(network.module.state_dict(), f'{folder}/mine.pt')\n"
         "load_state_dict(MySNN(), f'{folder}/mine.pt')   # fits\n"
@@ -148,8 +148,8 @@ CELLS = [
         "it uses (the offline MNIST subset here)."
     ),
     new_code_cell(
-        "from mango_widgets import zoo\n"
-        "from mango_widgets.training.train import parse_args, train\n\n"
+        "from mango_widgets.models import zoo\n"
+        "from mango_widgets.models.training.train import parse_args, train\n\n"
         "zoo.register_network(zoo.NetworkEntry('my-snn', MySNN, input_shape=(1, 28, 28), T=20, dataset='mnist-subset',\n"
         "                                      description='the tutorial SNN'), replace=True)\n"
         "run = mkdtemp()\n"

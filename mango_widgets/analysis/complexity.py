@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-from ..errors import ConfigError
+from mango_widgets.errors import ConfigError
 
 #: JPEG quality used for the ratio (fixed so that ratios compare across runs)
 JPEG_QUALITY = 95

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from mango_widgets.errors import ConfigError
 
 
 def latent_diversity(latents) -> dict:

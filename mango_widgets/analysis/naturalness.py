@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from mango_widgets.errors import ConfigError
 
 
 def nearest_real_distance(images, reference, chunk: int = 256) -> np.ndarray:

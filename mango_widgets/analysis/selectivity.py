@@ -14,7 +14,7 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
-from ..errors import ConfigError
+from mango_widgets.errors import ConfigError
 
 #: columns a results table needs for the selectivity analysis
 REQUIRED = ("layer", "unit", "epoch", "method", "best", "top_class", "top_probability")

@@ -1,7 +1,7 @@
 """Per-layer, per-epoch summaries of an epoch-tracking results table (the paper's figures 6-12).
 
 Input: one row per (epoch, layer, unit, method) as made by
-:mod:`mango_widgets.epoch_tracking` (or read from a sweep store): columns layer, unit, epoch,
+:mod:`mango_widgets.studies.epoch_tracking` (or read from a sweep store): columns layer, unit, epoch,
 method, best (NaN for silent units), top_class, top_probability, entropy, jpeg_ratio,
 zip_ratio, mei_index. Layers keep the order given (shallow to deep).
 """
@@ -11,10 +11,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
-from .diversity import latent_diversity
-from .selectivity import SelectivityCriteria, selectivity_table
-from .tracks import LABELS, classify_tracks
+from mango_widgets.analysis.diversity import latent_diversity
+from mango_widgets.analysis.selectivity import SelectivityCriteria, selectivity_table
+from mango_widgets.analysis.tracks import LABELS, classify_tracks
+from mango_widgets.errors import ConfigError
 
 
 def _layers(table, layers: Optional[Sequence[str]]) -> list:

@@ -6,7 +6,7 @@ for two or more classes at different epochs.
 """
 from __future__ import annotations
 
-from ..errors import ConfigError
+from mango_widgets.errors import ConfigError
 
 LABELS = ("non-specialised", "stable", "labile")
 

@@ -1,1 +1,5 @@
-"""Model architectures: the demo SNN and generator, and the paper-scale zoo (see zoo.py)."""
+"""Model sources: the bundled demo models, the paper-scale zoo, checkpoints, datasets, and training.
+
+``architectures/`` holds the torch modules; ``bundled.py`` the demo SNN and generator shipped in
+``weights/``; ``zoo.py`` networks and generators by name; ``training/`` the scripts that made them.
+"""

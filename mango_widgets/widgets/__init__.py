@@ -10,12 +10,12 @@ They only build Searches from choices, run them off the UI thread and observe th
 
 Needs the ``widgets`` extra (ipywidgets, plotly, anywidget).
 """
-from .dashboard import MangoApp, demo_app, demo_models, stand_in_models
-from .epoch_explorer import EpochExplorer
-from .explorer import MEIExplorer
-from .overview import LayerOverview
-from .sweep_progress import SweepProgress
-from .updates import LiveRun, WriteStats
+from mango_widgets.widgets.dashboard import MangoApp, demo_app, demo_models, stand_in_models
+from mango_widgets.widgets.epoch_explorer import EpochExplorer
+from mango_widgets.widgets.explorer import MEIExplorer
+from mango_widgets.widgets.overview import LayerOverview
+from mango_widgets.widgets.sweep_progress import SweepProgress
+from mango_widgets.widgets.updates import LiveRun, WriteStats
 
 __all__ = ["EpochExplorer", "LayerOverview", "LiveRun", "MEIExplorer", "MangoApp", "SweepProgress", "WriteStats",
            "demo_app", "demo_models", "stand_in_models"]

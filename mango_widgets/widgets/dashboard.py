@@ -11,11 +11,11 @@ from typing import Dict, Optional, Tuple, Union
 
 import ipywidgets as widgets
 
-from ..errors import WeightsError
-from ..generators import Generator
-from .explorer import MEIExplorer
-from .overview import LayerOverview
-from .pickers import NetworkSource
+from mango_widgets.core.generator import Generator
+from mango_widgets.errors import WeightsError
+from mango_widgets.widgets.explorer import MEIExplorer
+from mango_widgets.widgets.overview import LayerOverview
+from mango_widgets.widgets.pickers import NetworkSource
 
 
 class MangoApp(widgets.VBox):
@@ -62,10 +62,10 @@ def stand_in_models() -> Tuple[Generator, dict]:
     """Untrained demo architectures with fixed random weights (when the trained weights are absent)."""
     import torch
 
-    from ..models.dcgan import DCGANGenerator
-    from ..models.demo_snn import demo_snn
-    from ..network import Network
-    from ..space import LatentGrid
+    from mango_widgets.core.network import Network
+    from mango_widgets.core.space import LatentGrid
+    from mango_widgets.models.architectures.dcgan import DCGANGenerator
+    from mango_widgets.models.architectures.demo_snn import demo_snn
 
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -78,7 +78,7 @@ def demo_models() -> Tuple[Generator, dict, Optional[str]]:
     """The bundled demo generator and one lazily built demo SNN per saved training epoch
     (last epoch first), plus a note. Falls back to untrained stand-ins, with a note saying
     so, when the bundled weights are missing."""
-    from ..demo import demo_epochs, demo_generator, demo_network
+    from mango_widgets.models.bundled import demo_epochs, demo_generator, demo_network
 
     try:
         generator = demo_generator()

@@ -17,11 +17,11 @@ import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
-from ..analysis.selectivity import SelectivityCriteria, selectivity_table
-from ..analysis.summaries import selective_fraction
-from ..errors import ConfigError
-from ..generators import Generator
-from .images import candidates_html
+from mango_widgets.analysis.selectivity import SelectivityCriteria, selectivity_table
+from mango_widgets.analysis.summaries import selective_fraction
+from mango_widgets.core.generator import Generator
+from mango_widgets.errors import ConfigError
+from mango_widgets.widgets.images import candidates_html
 
 REQUIRED = ("layer", "unit", "epoch", "method", "best", "top_class", "top_probability", "mei_index")
 CRITERIA = ("selective", "active", "confident", "stable")
@@ -45,7 +45,7 @@ class EpochExplorer(widgets.VBox):
         missing = [c for c in REQUIRED if c not in results.columns]
         if missing:
             raise ConfigError(f"the results table lacks the columns {missing}; load it with "
-                              "mango_widgets.epoch_tracking.records_table or the sweep store")
+                              "mango_widgets.studies.epoch_tracking.records_table or the sweep store")
         if results.empty:
             raise ConfigError("the results table is empty: run an epoch tracking (or a sweep) first")
         self.results = results

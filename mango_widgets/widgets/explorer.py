@@ -1,6 +1,6 @@
 """The MEI explorer: pick a neuron and one or several methods, run, watch them race.
 
-Thin by design: Run builds one :class:`~mango_widgets.search.Search` per method from the
+Thin by design: Run builds one :class:`~mango_widgets.core.search.Search` per method from the
 choices and starts it in its own worker thread; a :class:`~.updates.LiveRun` writes their
 progress (curve, best-so-far MEI, best distinct candidates, status line) in throttled
 batches. The controls are frozen while a run is in flight.
@@ -21,15 +21,15 @@ import plotly.colors
 import plotly.graph_objects as go
 from traitlets import Bool
 
-from ..errors import ConfigError, MangoError
-from ..export import export_searches, improvements
-from ..generators import Generator
-from ..objective import Objective
-from ..optimizers import available
-from ..search import Search
-from .images import blank_png, candidates_html, png_bytes
-from .pickers import NetworkChoices, NetworkSource, TargetPicker
-from .updates import LiveControls, LiveRun
+from mango_widgets.core.generator import Generator
+from mango_widgets.core.objective import Objective
+from mango_widgets.core.optimizers import available
+from mango_widgets.core.search import Search
+from mango_widgets.errors import ConfigError, MangoError
+from mango_widgets.records.export import export_searches, improvements
+from mango_widgets.widgets.images import blank_png, candidates_html, png_bytes
+from mango_widgets.widgets.pickers import NetworkChoices, NetworkSource, TargetPicker
+from mango_widgets.widgets.updates import LiveControls, LiveRun
 
 #: methods not offered in the picker (``nevergrad`` needs an ``optimizer=`` parameter)
 HIDDEN_METHODS = ("nevergrad",)

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..export import to_pil
+from mango_widgets.records.export import to_pil
 
 
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:

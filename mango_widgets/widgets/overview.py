@@ -12,16 +12,16 @@ from typing import Callable, Dict, List, Optional, Union
 import ipywidgets as widgets
 from traitlets import Bool
 
-from ..errors import ConfigError
-from ..generators import Generator
-from ..network import OUTPUT
-from ..objective import Objective
-from ..optimizers import available
-from ..search import Search
-from .explorer import HIDDEN_METHODS, error_text
-from .images import blank_png, png_bytes
-from .pickers import NetworkChoices, NetworkSource, TargetPicker, target_string
-from .updates import LiveControls, LiveRun
+from mango_widgets.core.generator import Generator
+from mango_widgets.core.network import OUTPUT
+from mango_widgets.core.objective import Objective
+from mango_widgets.core.optimizers import available
+from mango_widgets.core.search import Search
+from mango_widgets.errors import ConfigError
+from mango_widgets.widgets.explorer import HIDDEN_METHODS, error_text
+from mango_widgets.widgets.images import blank_png, png_bytes
+from mango_widgets.widgets.pickers import NetworkChoices, NetworkSource, TargetPicker, target_string
+from mango_widgets.widgets.updates import LiveControls, LiveRun
 
 CELL_SCALE = 3  # 28x28 -> 84x84
 

@@ -10,8 +10,8 @@ import ipywidgets as widgets
 import torch
 from traitlets import Int, Unicode
 
-from ..errors import ConfigError, unknown_choice
-from ..network import OUTPUT, Network
+from mango_widgets.core.network import OUTPUT, Network
+from mango_widgets.errors import ConfigError, unknown_choice
 
 NetworkSource = Union[Network, Callable[[], Network]]
 

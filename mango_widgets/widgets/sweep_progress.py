@@ -1,6 +1,6 @@
 """Live progress of a sweep in a notebook: cells done and failed, speed, and the best activations so far.
 
-It only observes the :class:`~mango_widgets.sweep.runner.SweepEvent`s the sweep's driver
+It only observes the :class:`~mango_widgets.engine.runner.SweepEvent`s the sweep's driver
 sends (``Sweep.run(progress="widget")`` wires it, or pass ``widget.observe_event`` as a
 callback); writes are batched and at most one per ``min_interval`` seconds, except the
 first and the last.

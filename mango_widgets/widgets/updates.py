@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Set
 
-from ..search import Search, SearchEvent
+from mango_widgets.core.search import Search, SearchEvent
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The core search path: latent grid -> generator -> network + probe -> target -> objective -> optimizer -> search -> history."""

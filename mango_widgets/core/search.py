@@ -1,0 +1,259 @@
+"""A search: drives an optimizer's ask/tell against an objective until the budget.
+
+It runs blocking (``run``) or in a worker thread (``start``), honours ``stop()`` from any
+thread within one batch, reports throttled progress events to callbacks, and always keeps
+its history: a stopped, interrupted or failed search still has every query it made and
+the best image found so far.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional, Union
+
+import numpy as np
+
+from mango_widgets.core.history import MEI, History
+from mango_widgets.core.objective import Objective
+from mango_widgets.core.optimizers import Optimizer, make_optimizer
+from mango_widgets.errors import ConfigError
+from mango_widgets.runtime.threads import default_threads, torch_threads
+
+STATES = ("ready", "running", "finished", "stopped", "failed")
+
+
+@dataclass(frozen=True)
+class SearchEvent:
+    """A progress report: sent at most every ``every_seconds`` / ``every_queries``, and at the end."""
+
+    search: "Search"
+    queries: int
+    budget: int
+    best_value: float
+    elapsed: float
+    state: str
+    first_new: int  # queries first_new.. are new since the previous event
+
+    @property
+    def queries_per_second(self) -> float:
+        return self.queries / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class Throttle:
+    """Lets an event through when enough queries or enough time passed since the last one."""
+
+    def __init__(self, every_seconds: Optional[float] = 0.25, every_queries: Optional[int] = None):
+        self.every_seconds = every_seconds
+        self.every_queries = every_queries
+        self._last_time = -np.inf
+        self._last_queries = 0
+
+    def due(self, queries: int, now: float) -> bool:
+        by_time = self.every_seconds is not None and now - self._last_time >= self.every_seconds
+        by_count = self.every_queries is not None and queries - self._last_queries >= self.every_queries
+        return by_time or by_count
+
+    def mark(self, queries: int, now: float) -> int:
+        """Record that an event was sent; return the first query it did not cover before."""
+        first_new, self._last_queries, self._last_time = self._last_queries, queries, now
+        return first_new
+
+
+class Search:
+    """Maximise ``objective`` with ``optimizer`` (an instance or a registry name) in ``budget`` queries.
+
+    ``repeats`` shows each candidate that many times and tells the optimizer the mean (each
+    showing counts against the budget); ``retest`` re-measures the final MEI that many extra
+    times and reports mean and standard error (for noisy objectives).
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        optimizer: Union[str, Optimizer] = "tt-b",
+        budget: int = 2000,
+        seed: int = 0,
+        callbacks: Iterable[Callable[[SearchEvent], None]] = (),
+        every_seconds: Optional[float] = 0.25,
+        every_queries: Optional[int] = None,
+        threads: Optional[int] = -1,
+        repeats: int = 1,
+        retest: int = 0,
+        **optimizer_params,
+    ):
+        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
+            raise ConfigError(f"budget must be a positive number of queries, got {budget!r}")
+        if int(repeats) < 1 or int(retest) < 0 or int(repeats) > budget:
+            raise ConfigError(f"need 1 <= repeats <= budget and retest >= 0, got repeats={repeats}, retest={retest}")
+        self.repeats, self.retest = int(repeats), int(retest)
+        self.queries = 0  # objective calls spent, repeats included (the budget counts these)
+        self.objective = objective
+        self.budget = int(budget)
+        self.seed = int(seed)
+        if isinstance(optimizer, str):
+            optimizer = make_optimizer(optimizer, objective.grid, seed=seed, budget=self.budget, **optimizer_params)
+        elif optimizer_params:
+            raise ConfigError("optimizer parameters only apply when the optimizer is given by name")
+        self.optimizer = optimizer
+        self.callbacks = list(callbacks)
+        self.throttle = Throttle(every_seconds, every_queries)
+        self.threads = default_threads() if threads == -1 else threads
+        self.history = History(objective.grid.d)
+        self.state = "ready"
+        self.error: Optional[BaseException] = None
+        self.mei: Optional[MEI] = None
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._started = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"Search({self.optimizer.name!r}, target={self.objective.target}, state={self.state!r}, "
+            f"queries={self.queries}/{self.budget}, best={self.history.best_value:.4g})"
+        )
+
+    # ------------------------------------------------------------- control
+    def run(self) -> "Search":
+        """Run to the budget (or until stopped) in this thread; returns self.
+
+        A failure is raised after the history and the MEI so far are saved on the search;
+        Ctrl-C stops the search and keeps what it found.
+        """
+        if self.state != "ready":
+            raise ConfigError(f"this search is already {self.state}; make a new Search to run again")
+        self.state = "running"
+        self._started = time.perf_counter()
+        try:
+            with torch_threads(self.threads):
+                self._loop()
+            self.state = "stopped" if self._stop.is_set() and self._candidates_left() else "finished"
+        except KeyboardInterrupt:
+            self.state = "stopped"
+        except BaseException as error:  # keep the history, then tell the caller
+            self.state = "failed"
+            self.error = error
+        finally:
+            self._finish()
+        if self.error is not None and self._thread is None:
+            raise self.error
+        return self
+
+    def start(self) -> "Search":
+        """Run in a daemon worker thread and return at once; see ``wait``, ``stop``, ``state``."""
+        if self.state != "ready" or self._thread is not None:
+            raise ConfigError(f"this search was already started (state {self.state!r})")
+        self._thread = threading.Thread(target=self.run, name=f"mango-search-{self.optimizer.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the search to end after the current batch (safe from any thread)."""
+        self._stop.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the search has ended; True if it has."""
+        return self._done.wait(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    # ------------------------------------------------------------ the loop
+    def _loop(self) -> None:
+        history, optimizer, objective = self.history, self.optimizer, self.objective
+        repeats = self.repeats
+        while self._candidates_left() and not self._stop.is_set():
+            t0 = time.perf_counter()
+            indices = optimizer.ask()
+            t1 = time.perf_counter()
+            remaining = self._candidates_left()
+            cut = len(indices) > remaining
+            asked = indices[:remaining] if cut else indices
+            if repeats == 1:
+                values = objective(asked)
+            else:
+                values = objective(np.repeat(asked, repeats, axis=0)).reshape(-1, repeats).mean(1)
+            self.queries += len(asked) * repeats
+            t2 = time.perf_counter()
+            history.append(asked, values)
+            if not cut:  # the last, cut batch ends the search: nothing left to learn for
+                optimizer.tell(indices, values)
+            t3 = time.perf_counter()
+            history.optimizer_seconds += (t1 - t0) + (t3 - t2)
+            history.objective_seconds += t2 - t1
+            history.wall_seconds = t3 - self._started
+            self._emit(force=False)
+
+    def _candidates_left(self) -> int:
+        """How many more candidates the budget pays for (each costs ``repeats`` queries)."""
+        return (self.budget - self.queries) // self.repeats
+
+    def _emit(self, force: bool) -> None:
+        now = time.perf_counter()
+        queries = self.queries
+        if not self.callbacks or not (force or self.throttle.due(queries, now)):
+            return
+        first_new = self.throttle.mark(queries, now)
+        event = SearchEvent(self, queries, self.budget, self.history.best_value, now - self._started, self.state, first_new)
+        for callback in self.callbacks:
+            callback(event)
+
+    def _finish(self) -> None:
+        self.history.wall_seconds = time.perf_counter() - self._started
+        try:
+            self.optimizer.close()
+            self.mei = self._make_mei()
+            self._emit(force=True)
+        except KeyboardInterrupt:  # a second Ctrl-C while finishing: the search is already stopped
+            self.state = "stopped" if self.state == "running" else self.state
+        except BaseException as error:  # a failing final event must not hide the first error
+            if self.error is None:
+                self.state, self.error = "failed", error
+        finally:
+            self._done.set()
+
+    def _make_mei(self) -> Optional[MEI]:
+        index = self.history.best_index
+        if index is None:
+            return None
+        try:
+            image = self.objective.images(index[None])[0].cpu().numpy()
+        except Exception:  # a broken generator must not cost the record of what was found
+            if self.error is None:
+                raise
+            image = None
+        mei = MEI(
+            index=index,
+            latent=self.objective.grid.to_latent(index[None])[0],
+            image=image,
+            activation=self.history.best_value,
+            query=self.history.best_query,
+        )
+        if self.retest and self.error is None:
+            values = self.objective(np.repeat(index[None], self.retest, axis=0))
+            mei.retest_mean = float(values.mean())
+            mei.retest_sem = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+            mei.retest_count = len(values)
+        return mei
+
+    def config(self) -> dict:
+        """Plain-JSON description of the search, enough to repeat it."""
+        opt = self.optimizer
+        params = {k: v for k, v in vars(opt).items() if k in ("K", "k_top", "k_gd", "lr", "rank", "batch_size", "parametrization")}
+        return {
+            "method": opt.name,
+            "optimizer_params": params,
+            "seed": self.seed,
+            "budget": self.budget,
+            "target": str(self.objective.target),
+            "network": self.objective.network.name,
+            "T": self.objective.network.T,
+            "generator": self.objective.generator.name,
+            "grid": self.objective.grid.to_dict(),
+            "threads": self.threads,
+            "repeats": self.repeats,
+            "retest": self.retest,
+            "noise": None if self.objective.noise is None else {"poisson_scale": self.objective.noise.scale},
+        }

@@ -1,0 +1,466 @@
+"""A sweep: every cell of layers x units x checkpoints x methods x seeds searched on Dask, written as it finishes.
+
+The driver (this process) is the only writer of the result store: it submits cells to the
+Dask workers a few at a time (a window of about two per worker thread, so a killed run has
+little in flight and a huge sweep does not flood the scheduler), takes results in completion
+order and commits each one in its own transaction before asking for the next. Rerunning the
+same sweep skips the cells already done; ``retry_failed=True`` reruns the failed ones.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+import threading
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from mango_widgets.engine.outcome import failure_outcome
+from mango_widgets.engine.spec import Cell, as_names, model_source, parse_ints
+from mango_widgets.engine.store import DATABASE, ResultStore
+from mango_widgets.engine.worker import PLUGIN_NAME, ModelCache, run_cell
+from mango_widgets.errors import ConfigError, unknown_choice
+
+#: ``client=INLINE`` runs the cells one after another in this process (no Dask; for debugging)
+INLINE = "inline"
+
+
+@dataclass(frozen=True)
+class Leader:
+    """The best activation found so far for one layer and method."""
+
+    layer: str
+    method: str
+    best: float
+    target: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class SweepEvent:
+    """Progress of a sweep run, sent after every finished cell (and at start and end)."""
+
+    total: int  # cells in the sweep
+    skipped: int  # already in the store when the run began (done, or failed and not retried)
+    to_run: int  # cells this run computes
+    done: int  # finished in this run
+    failed: int  # failed in this run
+    elapsed: float
+    state: str  # "starting", "running", "finished", "stopped"
+    cell: Optional[Cell] = None  # the cell that just finished (None for start/end events)
+    status: Optional[str] = None  # its status
+    best: Optional[float] = None  # its best activation
+    error: Optional[str] = None  # its error, if it failed
+    leaders: Tuple[Leader, ...] = ()  # best activation so far per (layer, method), this run
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+    @property
+    def cells_per_second(self) -> float:
+        return self.finished / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class SweepReport:
+    """What a run did: counts, time, and where the results are."""
+
+    store: Path
+    total: int
+    skipped: int
+    done: int = 0
+    failed: int = 0
+    state: str = "starting"
+    wall_seconds: float = 0.0
+    run_id: Optional[int] = None
+    workers: Optional[int] = None
+
+    def __str__(self) -> str:
+        return (
+            f"sweep {self.state}: {self.done} cells done, {self.failed} failed, {self.skipped} already in the store, "
+            f"{self.total - self.skipped - self.done - self.failed} not run; {self.wall_seconds:.1f} s; results in {self.store}"
+        )
+
+    def results(self, status: Optional[str] = None, **equal):
+        """The store's results as a DataFrame (all cells of every run, not only this one)."""
+        return ResultStore(self.store, create=False).to_dataframe(status=status, **equal)
+
+
+def default_workers() -> int:
+    """Workers of the local cluster: one per core (each runs one single-threaded search at a time)."""
+    return max(1, os.cpu_count() or 1)
+
+
+class Sweep:
+    """The product of ``layers`` x ``units`` x ``epochs`` x ``methods`` x ``seeds``, each cell one search.
+
+    ``units`` and ``epochs`` take lists, ranges, text like ``"0-7"`` / ``"1,6,12"`` or ``"all"``
+    (``epochs`` also ``"last"``); ``network`` is a model source name (``"demo"``) or object.
+    ``T=None`` uses the network's trained exposure. ``keep_indices=False`` stores only the
+    value of each query, not its grid index (about 128x less history on disk).
+    """
+
+    def __init__(
+        self,
+        layers: Union[str, Sequence[str]],
+        units="all",
+        epochs="all",
+        methods: Union[str, Sequence[str]] = ("tt-b",),
+        seeds=(0,),
+        budget: int = 2000,
+        T: Optional[int] = None,
+        spacing: str = "uniform",
+        network="demo",
+        store: Union[str, Path] = "results/sweep",
+        keep_indices: bool = True,
+        max_networks: int = 4,
+    ):
+        from mango_widgets.core.optimizers import available
+        from mango_widgets.core.space import SPACINGS
+
+        self.source = model_source(network)
+        self.layers = as_names(layers, "layers")
+        self.units = units
+        self.epochs = epochs
+        self.methods = [m.lower() for m in as_names(methods, "methods")]
+        for method in self.methods:
+            if method not in available():
+                raise unknown_choice("method", method, available())
+        self.seeds = parse_ints(seeds, "seeds")
+        if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
+            raise ConfigError(f"budget must be a positive number of queries, got {budget!r}")
+        self.budget = int(budget)
+        if T is not None and (isinstance(T, bool) or int(T) < 1):
+            raise ConfigError(f"T (time steps of exposure) must be >= 1, got {T!r}")
+        self.T = None if T is None else int(T)
+        if spacing not in SPACINGS:
+            raise unknown_choice("spacing", spacing, SPACINGS)
+        self.spacing = spacing
+        self.store = Path(store)
+        self.keep_indices = bool(keep_indices)
+        self.max_networks = int(max_networks)
+        self._cells: Optional[List[Cell]] = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Sweep(network={self.source.name!r}, layers={self.layers}, methods={self.methods}, seeds={self.seeds}, "
+            f"budget={self.budget}, cells={len(self.cells())}, store={str(self.store)!r})"
+        )
+
+    # ------------------------------------------------------------ definition
+    def cells(self) -> List[Cell]:
+        """Every cell, checkpoint by checkpoint (so each worker reuses the network it loaded)."""
+        if self._cells is None:
+            layer_units = self.source.layer_units()
+            for layer in self.layers:
+                if layer not in layer_units:
+                    raise unknown_choice("layer", layer, [f"{name} ({count} units)" for name, count in layer_units.items()])
+            epochs = parse_ints(self.epochs, "epochs", valid=self.source.epochs())
+            missing = [e for e in epochs if e not in self.source.epochs()]
+            if missing:
+                saved = self.source.epochs()
+                raise ConfigError(f"no checkpoint for epochs {missing} of {self.source.name!r}; saved epochs are {_span(saved)}")
+            units = {layer: self._units_of(layer, layer_units[layer]) for layer in self.layers}
+            T = self.T or self.source.default_T()
+            self._cells = [
+                Cell(self.source.name, epoch, layer, unit, method, seed, self.budget, T, self.spacing)
+                for epoch in epochs
+                for layer in self.layers
+                for unit in units[layer]
+                for method in self.methods
+                for seed in self.seeds
+            ]
+        return list(self._cells)
+
+    def _units_of(self, layer: str, count: int) -> List[int]:
+        units = self.units.get(layer, "all") if isinstance(self.units, dict) else self.units
+        chosen = parse_ints(units, f"units of {layer}", valid=range(count))
+        bad = [u for u in chosen if not 0 <= u < count]
+        if bad:
+            raise ConfigError(f"units {bad} are out of range for layer {layer!r}: valid units are 0..{count - 1}")
+        return chosen
+
+    def to_dict(self) -> dict:
+        """Plain-JSON definition (stored with each run; ``Sweep.from_dict`` rebuilds it)."""
+        return {
+            "network": self.source.name,
+            "layers": self.layers,
+            "units": self.units if isinstance(self.units, (str, dict)) else parse_ints(self.units, "units"),
+            "epochs": self.epochs if isinstance(self.epochs, str) else parse_ints(self.epochs, "epochs"),
+            "methods": self.methods,
+            "seeds": self.seeds,
+            "budget": self.budget,
+            "T": self.T,
+            "spacing": self.spacing,
+            "store": str(self.store),
+            "keep_indices": self.keep_indices,
+            "cells": len(self.cells()),
+        }
+
+    @classmethod
+    def from_dict(cls, spec: dict, **overrides) -> "Sweep":
+        """The sweep a :meth:`to_dict` describes (``overrides`` replace entries, e.g. ``store=``)."""
+        spec = {**spec, **overrides}
+        spec.pop("cells", None)
+        return cls(**spec)
+
+    @classmethod
+    def resume(cls, store: Union[str, Path], **overrides) -> "Sweep":
+        """The latest sweep run on ``store``, to run again (finished cells are skipped); ``overrides``
+        replace entries (e.g. ``network=`` the model source object of a sweep on your own models)."""
+        spec = ResultStore(store, create=False).last_spec()
+        if spec is None:
+            raise ConfigError(f"the store {store} has no recorded sweep to resume; give the sweep's layers, units, ... again")
+        return cls.from_dict(spec, store=store, **overrides)
+
+    def pending(self, retry_failed: bool = False) -> List[Cell]:
+        """The cells a run would compute now: not done yet (and not failed, unless ``retry_failed``)."""
+        if not (self.store / DATABASE).exists():  # nothing stored yet (and a dry run creates nothing)
+            return self.cells()
+        store = ResultStore(self.store, create=False)
+        skip = store.done_keys() if retry_failed else store.keys()
+        return [cell for cell in self.cells() if cell.key not in skip]
+
+    def results(self, status: Optional[str] = None, **equal):
+        """This sweep's store as a DataFrame."""
+        return ResultStore(self.store, create=False).to_dataframe(status=status, **equal)
+
+    # --------------------------------------------------------------- running
+    def run(self, client=None, workers: Optional[int] = None, progress="auto", retry_failed: bool = False,
+            callbacks: Iterable[Callable[[SweepEvent], None]] = ()) -> SweepReport:
+        """Run the pending cells and wait; returns a :class:`SweepReport` (Ctrl-C stops, keeping what finished).
+
+        ``client``: None starts a local Dask cluster with ``workers`` single-threaded worker
+        processes (default: one per core); a ``distributed.Client`` or a scheduler address runs on
+        that cluster; ``"inline"`` runs here, without Dask. ``progress``: "auto" (widget in
+        Jupyter, else a progress bar), "bar", "widget", None, or a callable taking events.
+        """
+        return self._make_run(client, workers, progress, retry_failed, callbacks).run()
+
+    def start(self, client=None, workers: Optional[int] = None, progress="auto", retry_failed: bool = False,
+              callbacks: Iterable[Callable[[SweepEvent], None]] = ()) -> "SweepRun":
+        """Like :meth:`run` but in a background thread; returns the :class:`SweepRun` (``wait``, ``stop``)."""
+        return self._make_run(client, workers, progress, retry_failed, callbacks).start()
+
+    def _make_run(self, client, workers, progress, retry_failed, callbacks) -> "SweepRun":
+        from mango_widgets.engine.progress import make_progress
+
+        if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
+            raise ConfigError(f"workers must be a positive number of worker processes, got {workers!r}")
+        if workers is not None and client is not None:
+            raise ConfigError("give either workers= (for a new local cluster) or client= (an existing one), not both")
+        handlers = list(callbacks)
+        display = make_progress(progress)
+        if display is not None:
+            handlers.append(display)
+        return SweepRun(self, client, workers, retry_failed, handlers)
+
+
+def _span(numbers: Sequence[int]) -> str:
+    numbers = list(numbers)
+    return f"{numbers[0]}..{numbers[-1]}" if numbers == list(range(numbers[0], numbers[-1] + 1)) else str(numbers)
+
+
+@dataclass
+class _Tally:
+    """Counts and leaders of a run, updated by the driver only."""
+
+    total: int
+    skipped: int
+    to_run: int
+    done: int = 0
+    failed: int = 0
+    leaders: Dict[Tuple[str, str], Leader] = field(default_factory=dict)
+
+    def add(self, cell: Cell, record: dict) -> None:
+        if record["status"] == "done":
+            self.done += 1
+        else:
+            self.failed += 1
+        best = record.get("best")
+        if best is not None:
+            key = (cell.layer, cell.method)
+            if key not in self.leaders or best > self.leaders[key].best:
+                self.leaders[key] = Leader(cell.layer, cell.method, float(best), cell.target, cell.epoch)
+
+
+class SweepRun:
+    """One run of a sweep: submits cells, writes results, reports progress; ``stop()`` from any thread."""
+
+    def __init__(self, sweep: Sweep, client, workers: Optional[int], retry_failed: bool, callbacks: List[Callable]):
+        self.sweep = sweep
+        self.client = client
+        self.workers = workers
+        self.retry_failed = retry_failed
+        self.callbacks = callbacks
+        self.report: Optional[SweepReport] = None
+        self.error: Optional[BaseException] = None
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._broken_callbacks: set = set()
+
+    @property
+    def state(self) -> str:
+        return "starting" if self.report is None else self.report.state
+
+    def stop(self) -> None:
+        """Stop submitting; cells in flight are cancelled, finished ones are already stored."""
+        self._stop.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        return self._done.wait(timeout)
+
+    def start(self) -> "SweepRun":
+        self._thread = threading.Thread(target=self._run_in_thread, name="mango-sweep", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run_in_thread(self) -> None:
+        try:
+            self.run()
+        except BaseException as error:  # kept for the caller; the store already has every finished cell
+            self.error = error
+
+    def run(self) -> SweepReport:
+        try:
+            return self._run()
+        finally:
+            self._done.set()
+
+    def _run(self) -> SweepReport:
+        sweep = self.sweep
+        cells = sweep.cells()
+        store = ResultStore(sweep.store)
+        try:
+            skip = store.done_keys() if self.retry_failed else store.keys()
+            todo = [cell for cell in cells if cell.key not in skip]
+            tally = _Tally(total=len(cells), skipped=len(cells) - len(todo), to_run=len(todo))
+            report = self.report = SweepReport(sweep.store, tally.total, tally.skipped)
+            started = time.perf_counter()
+            report.run_id = store.begin_run(sweep.to_dict())
+            self._emit(tally, started, "starting")
+            report.state = "running"
+
+            def on_record(cell: Cell, record: dict) -> None:
+                store.put(cell, record, run_id=report.run_id)
+                tally.add(cell, record)
+                report.done, report.failed = tally.done, tally.failed
+                report.wall_seconds = time.perf_counter() - started
+                self._emit(tally, started, "running", cell, record)
+
+            try:
+                if todo:
+                    self._execute(todo, on_record, report)
+                report.state = "stopped" if self._stop.is_set() and tally.done + tally.failed < len(todo) else "finished"
+            except KeyboardInterrupt:
+                report.state = "stopped"
+            finally:
+                report.wall_seconds = time.perf_counter() - started
+                if report.state not in ("finished", "stopped"):
+                    report.state = "failed"
+                store.end_run(report.run_id, report.state, tally.done, tally.failed)
+                self._emit(tally, started, report.state)
+            return report
+        finally:
+            store.close()
+
+    # ------------------------------------------------------------ executors
+    def _execute(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
+        if isinstance(self.client, str) and self.client == INLINE:
+            report.workers = 1
+            cache = ModelCache(self.sweep.max_networks)
+            for cell in cells:
+                if self._stop.is_set():
+                    return
+                on_record(cell, run_cell(cell, self.sweep.source, cache=cache, keep_indices=self.sweep.keep_indices))
+            return
+        self._execute_dask(cells, on_record, report)
+
+    def _execute_dask(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
+        from distributed import Client, LocalCluster, as_completed
+
+        from mango_widgets.engine.plugin import ModelCachePlugin
+
+        owned = []
+        try:
+            client = self.client
+            if client is None:
+                cluster = LocalCluster(
+                    n_workers=self.workers or default_workers(), threads_per_worker=1, processes=True,
+                    dashboard_address=":0",
+                )
+                owned.append(cluster)
+                client = Client(cluster)
+                owned.insert(0, client)
+            elif isinstance(client, str):
+                client = Client(client)
+                owned.append(client)
+            client.register_plugin(ModelCachePlugin(self.sweep.max_networks), name=PLUGIN_NAME)
+            source, keep = self.sweep.source, self.sweep.keep_indices
+            queue = iter(cells)
+            in_flight: Dict[object, Cell] = {}
+            completed = as_completed()
+            window, window_checked = 0, -1e9
+
+            def fill() -> None:
+                nonlocal window, window_checked
+                if time.monotonic() - window_checked > 5:  # the cluster may grow (adaptive SLURM jobs)
+                    threads = sum(client.nthreads().values())
+                    report.workers = len(client.nthreads())
+                    window, window_checked = max(4, 2 * threads), time.monotonic()
+                while len(in_flight) < window and not self._stop.is_set():
+                    cell = next(queue, None)
+                    if cell is None:
+                        return
+                    future = client.submit(run_cell, cell, source, keep_indices=keep, pure=False, key=f"mango-cell-{uuid.uuid4().hex}")
+                    in_flight[future] = cell
+                    completed.add(future)
+
+            fill()
+            try:
+                for future in completed:
+                    cell = in_flight.pop(future)
+                    try:
+                        record = future.result()
+                    except Exception as error:  # the worker died or the task could not run: record it
+                        record = failure_outcome(error, where="on the Dask worker: ")
+                    future.release()
+                    on_record(cell, record)
+                    if self._stop.is_set():
+                        break
+                    fill()
+            finally:
+                for future in list(in_flight):
+                    future.cancel()
+        finally:
+            for thing in owned:
+                try:
+                    thing.close()
+                except Exception as error:  # closing must not hide what happened before
+                    warnings.warn(f"closing the Dask {type(thing).__name__} failed: {error}", RuntimeWarning, stacklevel=2)
+
+    # ---------------------------------------------------------------- events
+    def _emit(self, tally: _Tally, started: float, state: str, cell: Optional[Cell] = None, record: Optional[dict] = None) -> None:
+        if not self.callbacks:
+            return
+        event = SweepEvent(
+            total=tally.total, skipped=tally.skipped, to_run=tally.to_run, done=tally.done, failed=tally.failed,
+            elapsed=time.perf_counter() - started, state=state, cell=cell,
+            status=None if record is None else record["status"],
+            best=None if record is None else record.get("best"),
+            error=None if record is None else record.get("error"),
+            leaders=tuple(sorted(tally.leaders.values(), key=lambda leader: (leader.layer, leader.method))),
+        )
+        for callback in self.callbacks:
+            if id(callback) in self._broken_callbacks:
+                continue
+            try:
+                callback(event)
+            except Exception as error:  # a broken display must not cost computed results
+                self._broken_callbacks.add(id(callback))
+                warnings.warn(f"sweep progress callback {callback!r} failed and is switched off: {error}", RuntimeWarning, stacklevel=2)

@@ -1,0 +1,166 @@
+"""What a sweep is made of: cells (one search each) and the models they search on.
+
+A :class:`Cell` is one point of layers x units x checkpoints x methods x seeds (plus the
+budget, exposure T and grid spacing that make its result what it is); its ``key`` names it
+in the result store. A model source says which checkpoints exist and builds a network at a
+checkpoint and the generator; it is a small picklable value so Dask can ship it to workers,
+which build (and cache) the models themselves. ``"demo"`` is the bundled demo SNN and DCGAN;
+other sources plug in by implementing the same five methods (see :class:`DemoModels`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import Dict, Iterable, List, Optional, Sequence, Union
+
+from mango_widgets.errors import ConfigError, unknown_choice
+
+#: the columns that make a cell unique, in the order of its key
+KEY_FIELDS = ("network", "epoch", "layer", "unit", "method", "seed", "budget", "T", "spacing")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One search of a sweep: ``method`` on ``layer:unit`` of ``network`` at checkpoint ``epoch``."""
+
+    network: str
+    epoch: int
+    layer: str
+    unit: int
+    method: str
+    seed: int
+    budget: int
+    T: int
+    spacing: str = "uniform"
+
+    @property
+    def target(self) -> str:
+        return f"{self.layer}:{self.unit}"
+
+    @property
+    def key(self) -> str:
+        """Unique, readable name of the cell, e.g. ``demo|epoch=3|lif3:7|tt-b|seed=0|budget=2000|T=20|uniform``."""
+        return (
+            f"{self.network}|epoch={self.epoch}|{self.target}|{self.method}|seed={self.seed}"
+            f"|budget={self.budget}|T={self.T}|{self.spacing}"
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Cell":
+        """A cell from a dict with at least the key fields (extra entries are ignored)."""
+        missing = [name for name in KEY_FIELDS if name not in data]
+        if missing:
+            raise ConfigError(f"a cell needs the fields {', '.join(KEY_FIELDS)}; missing: {', '.join(missing)}")
+        names = {f.name for f in fields(cls)}
+        cell = cls(**{k: v for k, v in data.items() if k in names})
+        return cls(
+            network=str(cell.network), epoch=int(cell.epoch), layer=str(cell.layer), unit=int(cell.unit),
+            method=str(cell.method).lower(), seed=int(cell.seed), budget=int(cell.budget), T=int(cell.T),
+            spacing=str(cell.spacing),
+        )
+
+
+# ------------------------------------------------------------------ model sources
+@dataclass(frozen=True)
+class DemoModels:
+    """The bundled demo SNN (checkpoints = training epochs) and DCGAN generator.
+
+    A model source implements: ``name``, ``epochs()``, ``default_T()``, ``layer_units()``,
+    ``network(epoch, T)`` and ``generator(spacing)``; it must pickle small (Dask sends it to
+    every task) and build everything itself, on the worker.
+    """
+
+    directory: Optional[str] = None  # weights folder (default: the bundled weights)
+    name: str = "demo"
+
+    def epochs(self) -> List[int]:
+        from mango_widgets.models.bundled import demo_epochs
+
+        return demo_epochs(self.directory)
+
+    def default_T(self) -> int:
+        from mango_widgets.models.bundled import load_manifest
+
+        return int(load_manifest(self.directory)["snn"]["T"])
+
+    def layer_units(self) -> Dict[str, int]:
+        """Probe-able layers with their unit counts (same at every checkpoint)."""
+        network = self.network(self.epochs()[-1], self.default_T())
+        return {name: info.units for name, info in network.layers().items()}
+
+    def network(self, epoch: int, T: int):
+        from mango_widgets.models.bundled import demo_network
+
+        return demo_network(epoch=epoch, T=T, directory=self.directory)
+
+    def generator(self, spacing: str):
+        from mango_widgets.models.bundled import demo_generator
+
+        return demo_generator(spacing=spacing, directory=self.directory)
+
+
+#: model sources by name (the value builds the source)
+SOURCES = {"demo": DemoModels}
+
+
+def model_source(source: Union[str, object]):
+    """A model source from its name (``"demo"``) or a source object (passed through)."""
+    if isinstance(source, str):
+        if source not in SOURCES:
+            raise unknown_choice("network", source, SOURCES)
+        return SOURCES[source]()
+    needed = ("name", "epochs", "default_T", "layer_units", "network", "generator")
+    lacking = [attribute for attribute in needed if not hasattr(source, attribute)]
+    if lacking:
+        raise ConfigError(
+            f"{type(source).__name__} is not a model source: it lacks {', '.join(lacking)} (see mango_widgets.engine.spec.DemoModels)"
+        )
+    return source
+
+
+# -------------------------------------------------------------- choice parsing
+_RANGE = re.compile(r"^\s*(-?\d+)\s*(?:-|\.\.)\s*(-?\d+)\s*$")
+
+
+def parse_ints(value, what: str, valid: Optional[Sequence[int]] = None) -> List[int]:
+    """Integers from ints, ranges or text like ``"0-7"``, ``"1,6,12"``, ``"all"``/``"last"`` (need ``valid``)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("all", "last"):
+            if valid is None:
+                raise ConfigError(f"{what}={value!r} needs a known set of {what}; give numbers instead")
+            return list(valid) if text == "all" else [list(valid)[-1]]
+        numbers: List[int] = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            match = _RANGE.match(part)
+            if match:
+                low, high = int(match.group(1)), int(match.group(2))
+                if high < low:
+                    raise ConfigError(f"{what} range {part!r} is empty; write low-high with low <= high")
+                numbers.extend(range(low, high + 1))
+            elif part.lstrip("-").isdigit():
+                numbers.append(int(part))
+            else:
+                raise ConfigError(f"cannot read {what} {part!r}; write numbers, ranges like 0-7, or 'all'")
+        value = numbers
+    elif isinstance(value, int):
+        value = [value]
+    try:
+        numbers = [int(v) for v in value]
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{what} must be integers, ranges like '0-7' or 'all', got {value!r}") from error
+    if not numbers:
+        raise ConfigError(f"no {what} given; a sweep needs at least one")
+    return list(dict.fromkeys(numbers))  # in order, without repeats
+
+
+def as_names(value: Union[str, Iterable[str]], what: str) -> List[str]:
+    """A list of names from a name, a comma-separated string or an iterable."""
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v).strip() for v in value]
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        raise ConfigError(f"no {what} given; a sweep needs at least one")
+    return names

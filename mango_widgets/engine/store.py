@@ -1,0 +1,452 @@
+"""The result store: one SQLite database of cells plus open-format files, safe to kill at any moment.
+
+Layout of a store folder::
+
+  results.sqlite          table ``cells`` (one row per cell, unique ``key``), ``runs``, ``meta``
+  cells/<network>/epoch<E>/<layer>/unit<U>/<method>-seed<S>-b<B>-T<T>-<spacing>-<hash>.{history.npz,mei.npz,png}
+
+Why SQLite: it ships with Python, every language and tool opens it (``sqlite3``, pandas,
+DuckDB, DB Browser), a transaction is all-or-nothing even under ``kill -9``, and in WAL mode
+a notebook can read while a sweep writes. Arrays go to ``.npz`` files (numpy, or any zip +
+``.npy`` reader) and MEIs to PNGs, so thousands of images stay browsable.
+
+A cell is *done* exactly when its row commits. Its files are written first, under a temporary
+name, flushed and renamed into place, so a crash leaves at worst a complete file with no row
+(overwritten by the rerun), never a row pointing at a partial file. One process writes at a
+time (an exclusive lock on ``.writer.lock``, released by the OS even on ``kill -9``); a done
+row is never replaced, so resuming cannot duplicate or overwrite a finished cell. Failed cells
+keep their error and traceback and are replaced when retried.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Dict, Optional, Set, Union
+
+import numpy as np
+
+from mango_widgets.engine.outcome import search_outcome
+from mango_widgets.engine.spec import KEY_FIELDS, Cell
+from mango_widgets.errors import ConfigError
+
+#: version of the store's layout; a newer store refuses to be written by older code
+FORMAT = 1
+DATABASE = "results.sqlite"
+LOCK_FILE = ".writer.lock"
+
+#: columns of the ``cells`` table (besides ``key``), in order
+COLUMNS = (
+    "network", "epoch", "layer", "unit", "target", "method", "seed", "budget", "T", "spacing",
+    "status", "error", "traceback", "best", "best_query", "queries", "mei_index",
+    "wall_seconds", "model_seconds", "optimizer_seconds", "model_sha256", "generator_sha256",
+    "config", "history_file", "mei_file", "mei_png", "worker", "run_id", "attempts", "started", "finished",
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started REAL NOT NULL, finished REAL, state TEXT NOT NULL DEFAULT 'running',
+    host TEXT, pid INTEGER, spec TEXT, cells INTEGER, done INTEGER, failed INTEGER
+);
+CREATE TABLE IF NOT EXISTS cells (
+    key TEXT PRIMARY KEY,
+    network TEXT NOT NULL, epoch INTEGER NOT NULL, layer TEXT NOT NULL, unit INTEGER NOT NULL,
+    target TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL, budget INTEGER NOT NULL,
+    T INTEGER NOT NULL, spacing TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    error TEXT, traceback TEXT,
+    best REAL, best_query INTEGER, queries INTEGER, mei_index TEXT,
+    wall_seconds REAL, model_seconds REAL, optimizer_seconds REAL,
+    model_sha256 TEXT, generator_sha256 TEXT, config TEXT,
+    history_file TEXT, mei_file TEXT, mei_png TEXT,
+    worker TEXT, run_id INTEGER REFERENCES runs(run_id), attempts INTEGER NOT NULL DEFAULT 1,
+    started REAL, finished REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cells_by_status ON cells (status);
+CREATE INDEX IF NOT EXISTS cells_by_neuron ON cells (network, layer, unit, epoch);
+"""
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)) or "_"
+
+
+def cell_stem(cell: Cell) -> str:
+    """Relative path (without suffix) of a cell's files: readable, and unique through a hash of the key."""
+    import hashlib
+
+    tag = hashlib.sha1(cell.key.encode()).hexdigest()[:8]
+    return "/".join([
+        "cells", _safe(cell.network), f"epoch{cell.epoch:04d}", _safe(cell.layer), f"unit{cell.unit:04d}",
+        f"{_safe(cell.method)}-seed{cell.seed}-b{cell.budget}-T{cell.T}-{_safe(cell.spacing)}-{tag}",
+    ])
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a flushed temporary file and a rename (readers never see a partial file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: v for k, v in arrays.items() if v is not None})
+    return buffer.getvalue()
+
+
+def _png_bytes(image: np.ndarray, scale: int = 4) -> bytes:
+    from PIL import Image
+
+    array = (np.clip(np.asarray(image, dtype=np.float32), 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class _WriterLock:
+    """An exclusive lock on a file, held while this process writes the store (the OS drops it if we die)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = None
+
+    def acquire(self) -> None:
+        if self._handle is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform: rely on SQLite's own locking
+            self._handle = False
+            return
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ConfigError(
+                f"the result store {self.path.parent} is being written by {holder}; wait for that sweep to end "
+                "(or stop it), close other ResultStore objects on it, or use another store folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle:
+            self._handle.close()  # closing drops the flock
+        self._handle = None
+
+
+class ResultStore:
+    """A folder of sweep results: ``put`` finished searches, ask what is done, load a DataFrame.
+
+    Reading is always allowed (also while a sweep writes); the first write takes the store's
+    writer lock until :meth:`close`. ``create=False`` refuses to make a new store.
+    """
+
+    def __init__(self, path: Union[str, Path], create: bool = True):
+        self.path = Path(path)
+        self.database = self.path / DATABASE
+        if not self.database.exists():
+            if not create:
+                raise ConfigError(f"no result store at {self.path} (no {DATABASE}); check the path or run a sweep there first")
+            if self.path.exists() and not self.path.is_dir():
+                raise ConfigError(f"{self.path} is a file; a result store is a folder: pick another path")
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._writer: Optional[sqlite3.Connection] = None
+        self._writer_lock = _WriterLock(self.path / LOCK_FILE)
+        with self._lock:
+            self._initialise()
+
+    def __repr__(self) -> str:
+        counts = self.counts()
+        return f"ResultStore({str(self.path)!r}, done={counts.get('done', 0)}, failed={counts.get('failed', 0)})"
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ connections
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.database, timeout=60, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA busy_timeout = 60000")
+        return connection
+
+    def _initialise(self) -> None:
+        connection = self._connect()
+        try:
+            exists = connection.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='cells'").fetchone()
+            if not exists:
+                self._writer_lock.acquire()
+                connection.execute("PRAGMA journal_mode = WAL")  # readers and the writer do not block each other
+                connection.execute("BEGIN IMMEDIATE")
+                for statement in filter(None, (s.strip() for s in SCHEMA.split(";"))):
+                    connection.execute(statement)
+                connection.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(FORMAT),))
+                connection.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
+                connection.execute("COMMIT")
+                self._writer_lock.release()
+            row = connection.execute("SELECT value FROM meta WHERE name='format'").fetchone()
+            if row is None or int(row[0]) > FORMAT:
+                raise ConfigError(
+                    f"the result store {self.path} has format {row and row[0]}, newer than this mango_widgets "
+                    f"understands ({FORMAT}); upgrade mango_widgets to read it"
+                )
+        finally:
+            connection.close()
+
+    def _write_connection(self) -> sqlite3.Connection:
+        if self._writer is None:
+            self._writer_lock.acquire()
+            connection = self._connect()
+            connection.execute("PRAGMA synchronous = FULL")  # a committed cell survives even a power cut
+            self._writer = connection
+        return self._writer
+
+    def close(self) -> None:
+        """Let go of the writer connection and lock (reading needs neither)."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            self._writer_lock.release()
+
+    # ------------------------------------------------------------------ runs
+    def begin_run(self, spec: dict) -> int:
+        """Record the start of a sweep run (its definition as JSON); returns its id."""
+        import socket
+
+        with self._lock:
+            connection = self._write_connection()
+            # we hold the writer lock, so a run still marked 'running' died without ending (killed, crashed)
+            connection.execute("UPDATE runs SET state = 'interrupted' WHERE state = 'running'")
+            cursor = connection.execute(
+                "INSERT INTO runs (started, host, pid, spec, cells) VALUES (?, ?, ?, ?, ?)",
+                (time.time(), socket.gethostname(), os.getpid(), json.dumps(spec), spec.get("cells")),
+            )
+            return int(cursor.lastrowid)
+
+    def end_run(self, run_id: int, state: str, done: int, failed: int) -> None:
+        with self._lock:
+            self._write_connection().execute(
+                "UPDATE runs SET finished = ?, state = ?, done = ?, failed = ? WHERE run_id = ?",
+                (time.time(), state, int(done), int(failed), int(run_id)),
+            )
+
+    def runs(self):
+        """Every sweep run on this store as a DataFrame (spec parsed from JSON)."""
+        import pandas as pd
+
+        with self._read() as connection:
+            frame = pd.read_sql_query("SELECT * FROM runs ORDER BY run_id", connection)
+        frame["spec"] = [json.loads(s) if s else None for s in frame["spec"]]
+        return frame
+
+    def last_spec(self) -> Optional[dict]:
+        """The definition of the latest sweep run on this store (for ``mango sweep --resume``)."""
+        with self._read() as connection:
+            row = connection.execute("SELECT spec FROM runs WHERE spec IS NOT NULL ORDER BY run_id DESC LIMIT 1").fetchone()
+        return None if row is None else json.loads(row[0])
+
+    # --------------------------------------------------------------- writing
+    def put(self, cell: Union[Cell, dict], result, run_id: Optional[int] = None) -> bool:
+        """Write one finished cell: ``result`` is a :class:`~mango_widgets.Search` or a record from
+        :func:`~mango_widgets.engine.outcome.search_outcome`. Returns False (and writes nothing) if the
+        cell is already done; a failed row is replaced (a retry)."""
+        cell = cell if isinstance(cell, Cell) else Cell.from_dict(cell)
+        record = result if isinstance(result, dict) else search_outcome(result)
+        with self._lock:
+            connection = self._write_connection()
+            if self._status(connection, cell.key) == "done":
+                return False
+            files = self._write_files(cell, record)
+            row = self._row(cell, record, files, run_id)
+            names = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "key")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute(
+                    f"INSERT INTO cells ({names}) VALUES ({marks}) ON CONFLICT(key) DO UPDATE SET {updates}, "
+                    "attempts = cells.attempts + 1 WHERE cells.status != 'done'",
+                    tuple(row.values()),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            return True
+
+    def put_failure(self, cell: Union[Cell, dict], error: Union[BaseException, dict], run_id: Optional[int] = None) -> bool:
+        """Record that a cell failed before its search could report (e.g. its worker died)."""
+        from mango_widgets.engine.outcome import failure_outcome
+
+        return self.put(cell, error if isinstance(error, dict) else failure_outcome(error), run_id=run_id)
+
+    @staticmethod
+    def _status(connection: sqlite3.Connection, key: str) -> Optional[str]:
+        row = connection.execute("SELECT status FROM cells WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _write_files(self, cell: Cell, record: dict) -> Dict[str, Optional[str]]:
+        stem = cell_stem(cell)
+        files: Dict[str, Optional[str]] = {"history_file": None, "mei_file": None, "mei_png": None}
+        values = record.get("history_values")
+        if values is not None and len(values):
+            files["history_file"] = f"{stem}.history.npz"
+            _write_atomically(self.path / files["history_file"], _npz_bytes(values=values, indices=record.get("history_indices")))
+        if record.get("mei_index") is not None:
+            files["mei_file"] = f"{stem}.mei.npz"
+            _write_atomically(self.path / files["mei_file"], _npz_bytes(
+                index=np.asarray(record["mei_index"], dtype=np.int64), latent=record.get("mei_latent"), image=record.get("mei_image"),
+            ))
+        if record.get("mei_image") is not None:
+            files["mei_png"] = f"{stem}.png"
+            _write_atomically(self.path / files["mei_png"], _png_bytes(record["mei_image"]))
+        return files
+
+    @staticmethod
+    def _row(cell: Cell, record: dict, files: dict, run_id: Optional[int]) -> dict:
+        config = dict(record.get("config") or {})
+        config.update({"epoch": cell.epoch, "model_sha256": record.get("model_sha256"), "generator_sha256": record.get("generator_sha256")})
+        if record.get("state") not in (None, "finished"):
+            config["state"] = record["state"]
+        row = {"key": cell.key, **{name: getattr(cell, name) for name in KEY_FIELDS}, "target": cell.target}
+        row.update({
+            "status": record["status"],
+            "error": record.get("error"),
+            "traceback": record.get("traceback"),
+            "best": record.get("best"),
+            "best_query": record.get("best_query"),
+            "queries": record.get("queries"),
+            "mei_index": None if record.get("mei_index") is None else json.dumps([int(i) for i in record["mei_index"]]),
+            "wall_seconds": record.get("wall_seconds"),
+            "model_seconds": record.get("model_seconds"),
+            "optimizer_seconds": record.get("optimizer_seconds"),
+            "model_sha256": record.get("model_sha256"),
+            "generator_sha256": record.get("generator_sha256"),
+            "config": json.dumps(config, default=str),
+            **files,
+            "worker": record.get("worker"),
+            "run_id": run_id,
+            "started": record.get("started"),
+            "finished": record.get("finished") or time.time(),
+        })
+        if row["status"] not in ("done", "failed"):
+            raise ConfigError(f"a cell's status is 'done' or 'failed', got {row['status']!r}")
+        return row
+
+    # --------------------------------------------------------------- reading
+    def _read(self) -> "_Reader":
+        return _Reader(self)
+
+    def keys(self, status: Optional[str] = None) -> Set[str]:
+        """Keys of the cells in the store (``status``: 'done' or 'failed' to filter)."""
+        with self._read() as connection:
+            if status is None:
+                rows = connection.execute("SELECT key FROM cells")
+            else:
+                rows = connection.execute("SELECT key FROM cells WHERE status = ?", (status,))
+            return {row[0] for row in rows}
+
+    def done_keys(self) -> Set[str]:
+        return self.keys("done")
+
+    def failed_keys(self) -> Set[str]:
+        return self.keys("failed")
+
+    def counts(self) -> Dict[str, int]:
+        """Number of cells by status."""
+        with self._read() as connection:
+            return dict(connection.execute("SELECT status, COUNT(*) FROM cells GROUP BY status").fetchall())
+
+    def integrity(self) -> str:
+        """SQLite's own ``PRAGMA integrity_check`` ('ok' when the database is sound)."""
+        with self._read() as connection:
+            return "; ".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
+
+    def to_dataframe(self, status: Optional[str] = None, **equal):
+        """The store's cells as a pandas DataFrame, one row per cell; filter with ``status=`` and
+        column values (``layer="lif3"``, ``method="tt-b"``). ``mei_index`` is a list, ``config`` a dict,
+        file columns are absolute paths, ``finished_at`` a timestamp."""
+        import pandas as pd
+
+        conditions, values = [], []
+        for name, value in {**({"status": status} if status else {}), **equal}.items():
+            if name not in COLUMNS and name != "key":
+                raise ConfigError(f"cannot filter on {name!r}; columns are: key, {', '.join(COLUMNS)}")
+            conditions.append(f"{name} = ?")
+            values.append(value)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self._read() as connection:
+            frame = pd.read_sql_query(
+                f"SELECT * FROM cells{where} ORDER BY network, epoch, layer, unit, method, seed, budget, T, spacing",
+                connection, params=values,
+            )
+        frame["mei_index"] = [json.loads(v) if isinstance(v, str) else None for v in frame["mei_index"]]
+        frame["config"] = [json.loads(v) if isinstance(v, str) else None for v in frame["config"]]
+        for column in ("history_file", "mei_file", "mei_png"):
+            frame[column] = [str(self.path / v) if isinstance(v, str) else None for v in frame[column]]
+        frame["finished_at"] = pd.to_datetime(frame["finished"], unit="s")
+        return frame
+
+    def history(self, key: str) -> Dict[str, np.ndarray]:
+        """The recorded queries of a cell: ``values`` [Q] and (if kept) ``indices`` [Q, d]."""
+        return self._arrays(key, "history_file")
+
+    def mei(self, key: str) -> Dict[str, np.ndarray]:
+        """A cell's MEI: ``index``, ``latent`` and ``image`` [C, H, W]."""
+        return self._arrays(key, "mei_file")
+
+    def _arrays(self, key: str, column: str) -> Dict[str, np.ndarray]:
+        with self._read() as connection:
+            row = connection.execute(f"SELECT {column} FROM cells WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise ConfigError(f"no cell {key!r} in the store {self.path}")
+        if row[0] is None:
+            return {}
+        with np.load(self.path / row[0]) as data:
+            return {name: data[name] for name in data.files}
+
+
+class _Reader:
+    """A short-lived reading connection (never blocks the writer in WAL mode)."""
+
+    def __init__(self, store: ResultStore):
+        self.store = store
+        self.connection: Optional[sqlite3.Connection] = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.connection = self.store._connect()
+        return self.connection
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()
+
+
+def load_results(store: Union[str, Path, ResultStore], status: Optional[str] = None, **equal):
+    """A sweep's results as a pandas DataFrame (see :meth:`ResultStore.to_dataframe`)."""
+    store = store if isinstance(store, ResultStore) else ResultStore(store, create=False)
+    return store.to_dataframe(status=status, **equal)
+

@@ -1,4 +1,0 @@
-"""Optimizers behind one ask/tell interface, made by name: ``make_optimizer("tt-b", grid)``."""
-from .base import Optimizer, available, make_optimizer, register
-
-__all__ = ["Optimizer", "available", "make_optimizer", "register"]

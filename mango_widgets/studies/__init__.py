@@ -1,0 +1,1 @@
+"""Studies built on the core: epoch tracking, specializations, population search, several optima, closed loop."""
