@@ -1,6 +1,8 @@
-"""Progress displays for a sweep: a tqdm bar for terminals, the ipywidgets panel in Jupyter.
+"""Progress of a sweep: a tqdm bar (a text bar in a terminal, tqdm's own bar in Jupyter) or any callable.
 
-Both only observe :class:`~.runner.SweepEvent`s sent by the driver; they never compute.
+The engine never imports the UI: a richer display, such as
+:class:`mango_widgets.widgets.SweepProgress`, is passed in as a callable (``progress=widget.observe_event``).
+Displays only observe :class:`~.runner.SweepEvent`s sent by the driver; they never compute.
 """
 from __future__ import annotations
 
@@ -9,18 +11,22 @@ from typing import Callable, Optional
 
 from mango_widgets.errors import ConfigError
 
-CHOICES = ("auto", "bar", "widget", "none")
+CHOICES = ("auto", "bar", "none")
 
 
 class ProgressBar:
     """A tqdm bar over the cells this run computes, with failures and the best activation so far."""
 
-    def __init__(self, file=None):
+    def __init__(self, file=None, notebook: bool = False):
         self.file = file
+        self.notebook = notebook
         self._bar = None
 
     def __call__(self, event) -> None:
-        from tqdm import tqdm
+        if self.notebook:
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
 
         if self._bar is None:
             self._bar = tqdm(total=event.to_run, unit="cell", desc="sweep", file=self.file or sys.stderr, dynamic_ncols=True)
@@ -42,19 +48,16 @@ def in_jupyter() -> bool:
 
 
 def make_progress(progress) -> Optional[Callable]:
-    """The progress handler for ``progress``: "auto", "bar", "widget", None/"none"/False, or a callable."""
+    """The progress handler for ``progress``: "auto" (a bar; tqdm's notebook bar inside Jupyter), "bar"
+    (a text bar), None/"none"/False, or a callable taking :class:`~.runner.SweepEvent` (e.g. a widget's
+    ``observe_event``)."""
     if callable(progress):
         return progress
     if progress in (None, False, "none"):
         return None
     if progress not in CHOICES:
-        raise ConfigError(f"progress must be one of {', '.join(CHOICES)} or a callable, got {progress!r}")
-    if progress == "widget" or (progress == "auto" and in_jupyter()):
-        from IPython.display import display
-
-        from mango_widgets.widgets.sweep_progress import SweepProgress
-
-        widget = SweepProgress()
-        display(widget)
-        return widget.observe_event
-    return ProgressBar()
+        raise ConfigError(
+            f"progress must be one of {', '.join(CHOICES)} or a callable taking sweep events, got {progress!r}; "
+            "for the live widget pass progress=SweepProgress().observe_event (from mango_widgets.widgets)"
+        )
+    return ProgressBar(notebook=progress == "auto" and in_jupyter())
