@@ -13,13 +13,13 @@ from mango_widgets.models.mnist_subset import load_mnist_subset
 
 
 @pytest.fixture(scope="module")
-def network():
-    return demo_network()
+def network(demo_network_at):
+    return demo_network_at()
 
 
 @pytest.fixture(scope="module")
-def generator():
-    return demo_generator()
+def generator(demo_generator):
+    return demo_generator
 
 
 def test_manifest_hashes_match_and_weights_are_small():

@@ -130,7 +130,7 @@ def test_callbacks_are_throttled_by_count_and_end_with_a_final_event():
 
 def test_bad_budgets_are_rejected():
     for budget in (0, -5, 2.5, "100"):
-        with pytest.raises(ConfigError, match="budget must be a positive number"):
+        with pytest.raises(ConfigError, match="budget must be a positive number of queries"):
             Search(make_objective(), "random", budget=budget)
 
 

@@ -10,12 +10,11 @@ from mango_widgets import ConfigError, Objective, Search
 from mango_widgets.engine import Cell, ResultStore, Sweep, load_results
 from mango_widgets.engine.outcome import weights_sha256
 from mango_widgets.engine.spec import parse_ints
-from mango_widgets.models.bundled import demo_generator, demo_network
 
 
 @pytest.fixture(scope="module")
-def models():
-    return demo_generator(), demo_network(epoch=3)
+def models(demo_generator, demo_network_at):
+    return demo_generator, demo_network_at(epoch=3)
 
 
 def _cell(unit=0, method="random", **changes):

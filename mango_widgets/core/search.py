@@ -14,9 +14,10 @@ from typing import Callable, Iterable, Optional, Union
 
 import numpy as np
 
+from mango_widgets.core.driver import Driver
 from mango_widgets.core.history import MEI, History
 from mango_widgets.core.objective import Objective
-from mango_widgets.core.optimizers import Optimizer, make_optimizer
+from mango_widgets.core.optimizers import Optimizer
 from mango_widgets.errors import ConfigError
 from mango_widgets.runtime.threads import default_threads, torch_threads
 
@@ -27,7 +28,7 @@ STATES = ("ready", "running", "finished", "stopped", "failed")
 class SearchEvent:
     """A progress report: sent at most every ``every_seconds`` / ``every_queries``, and at the end."""
 
-    search: "Search"
+    search: Search
     queries: int
     budget: int
     best_value: float
@@ -82,20 +83,12 @@ class Search:
         retest: int = 0,
         **optimizer_params,
     ):
-        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
-            raise ConfigError(f"budget must be a positive number of queries, got {budget!r}")
-        if int(repeats) < 1 or int(retest) < 0 or int(repeats) > budget:
-            raise ConfigError(f"need 1 <= repeats <= budget and retest >= 0, got repeats={repeats}, retest={retest}")
-        self.repeats, self.retest = int(repeats), int(retest)
-        self.queries = 0  # objective calls spent, repeats included (the budget counts these)
+        if isinstance(retest, bool) or not isinstance(retest, (int, np.integer)) or retest < 0:
+            raise ConfigError(f"retest must be an integer >= 0 (extra measurements of the final MEI), got {retest!r}")
         self.objective = objective
-        self.budget = int(budget)
-        self.seed = int(seed)
-        if isinstance(optimizer, str):
-            optimizer = make_optimizer(optimizer, objective.grid, seed=seed, budget=self.budget, **optimizer_params)
-        elif optimizer_params:
-            raise ConfigError("optimizer parameters only apply when the optimizer is given by name")
-        self.optimizer = optimizer
+        self.driver = Driver(objective.grid, optimizer, budget=budget, seed=seed, repeats=repeats, **optimizer_params)
+        self.optimizer = self.driver.optimizer
+        self.budget, self.seed, self.repeats, self.retest = self.driver.budget, self.driver.seed, self.driver.repeats, int(retest)
         self.callbacks = list(callbacks)
         self.throttle = Throttle(every_seconds, every_queries)
         self.threads = default_threads() if threads == -1 else threads
@@ -115,7 +108,7 @@ class Search:
         )
 
     # ------------------------------------------------------------- control
-    def run(self) -> "Search":
+    def run(self) -> Search:
         """Run to the budget (or until stopped) in this thread; returns self.
 
         A failure is raised after the history and the MEI so far are saved on the search;
@@ -140,7 +133,7 @@ class Search:
             raise self.error
         return self
 
-    def start(self) -> "Search":
+    def start(self) -> Search:
         """Run in a daemon worker thread and return at once; see ``wait``, ``stop``, ``state``."""
         if self.state != "ready" or self._thread is not None:
             raise ConfigError(f"this search was already started (state {self.state!r})")
@@ -161,34 +154,34 @@ class Search:
         return self.state == "running"
 
     # ------------------------------------------------------------ the loop
+    @property
+    def queries(self) -> int:
+        """Objective calls spent so far, repeats included (the budget counts these)."""
+        return self.driver.queries
+
     def _loop(self) -> None:
-        history, optimizer, objective = self.history, self.optimizer, self.objective
-        repeats = self.repeats
-        while self._candidates_left() and not self._stop.is_set():
-            t0 = time.perf_counter()
-            indices = optimizer.ask()
-            t1 = time.perf_counter()
-            remaining = self._candidates_left()
-            cut = len(indices) > remaining
-            asked = indices[:remaining] if cut else indices
+        history, objective, repeats = self.history, self.objective, self.repeats
+
+        def evaluate(shown: np.ndarray) -> np.ndarray:
+            start = time.perf_counter()
             if repeats == 1:
-                values = objective(asked)
+                values = objective(shown)
             else:
-                values = objective(np.repeat(asked, repeats, axis=0)).reshape(-1, repeats).mean(1)
-            self.queries += len(asked) * repeats
-            t2 = time.perf_counter()
-            history.append(asked, values)
-            if not cut:  # the last, cut batch ends the search: nothing left to learn for
-                optimizer.tell(indices, values)
-            t3 = time.perf_counter()
-            history.optimizer_seconds += (t1 - t0) + (t3 - t2)
-            history.objective_seconds += t2 - t1
-            history.wall_seconds = t3 - self._started
+                values = objective(np.repeat(shown, repeats, axis=0)).reshape(-1, repeats).mean(1)
+            history.objective_seconds += time.perf_counter() - start
+            return values
+
+        def record(batch, values) -> None:
+            history.append(batch.shown, values)
+            history.optimizer_seconds = self.driver.optimizer_seconds
+            history.wall_seconds = time.perf_counter() - self._started
             self._emit(force=False)
+
+        self.driver.run(evaluate, on_batch=record, should_stop=self._stop.is_set)
 
     def _candidates_left(self) -> int:
         """How many more candidates the budget pays for (each costs ``repeats`` queries)."""
-        return (self.budget - self.queries) // self.repeats
+        return 0 if self.driver.exhausted else self.driver.candidates_left
 
     def _emit(self, force: bool) -> None:
         now = time.perf_counter()
@@ -202,8 +195,9 @@ class Search:
 
     def _finish(self) -> None:
         self.history.wall_seconds = time.perf_counter() - self._started
+        self.history.optimizer_seconds = self.driver.optimizer_seconds
         try:
-            self.optimizer.close()
+            self.driver.close()
             self.mei = self._make_mei()
             self._emit(force=True)
         except KeyboardInterrupt:  # a second Ctrl-C while finishing: the search is already stopped

@@ -14,9 +14,9 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from mango_widgets.core.driver import Driver, build_optimizer
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import Network
-from mango_widgets.core.optimizers import make_optimizer
 from mango_widgets.errors import ConfigError
 from mango_widgets.runtime.threads import default_threads, torch_threads
 
@@ -60,8 +60,10 @@ class PopulationSearch:
         self.method, self.budget, self.seed, self.share = method, int(budget), int(seed), bool(share)
         self.threads = default_threads() if threads == -1 else threads  # torch threads, as in Search
         self.per_unit_budget = self.budget // len(units)
-        self.optimizers = [
-            make_optimizer(method, generator.grid, seed=unit_seed(seed, u), budget=self.per_unit_budget, **optimizer_params)
+        # one driver per unit; the shared stream, not the driver, enforces the budget (budget=None)
+        grid = generator.grid
+        self.drivers = [
+            Driver(grid, build_optimizer(method, grid, unit_seed(seed, u), self.per_unit_budget, optimizer_params), budget=None)
             for u in units
         ]
         U, d = len(units), generator.grid.d
@@ -81,41 +83,40 @@ class PopulationSearch:
                 f"share={self.share})")
 
     # ------------------------------------------------------------------ run
-    def run(self) -> "PopulationSearch":
+    @property
+    def optimizers(self) -> list:
+        """Each unit's optimizer, in the order of ``units``."""
+        return [driver.optimizer for driver in self.drivers]
+
+    def run(self) -> PopulationSearch:
         """Show rounds of stimuli until the budget is spent; returns self."""
         with torch_threads(self.threads):
             while self.shown < self.budget:
                 self._round()
-        for optimizer in self.optimizers:
-            optimizer.close()
+        for driver in self.drivers:
+            driver.close()
         return self
 
     def _round(self) -> None:
-        t0 = time.perf_counter()
-        asked = [optimizer.ask() for optimizer in self.optimizers]
+        optimizer_before = sum(driver.optimizer_seconds for driver in self.drivers)
         left = self.budget - self.shown
-        shown_batches, owners = [], []
-        for position, batch in enumerate(asked):
-            if left <= 0:
-                break
-            shown_batches.append(batch[:left])
-            owners.append(np.full(min(len(batch), left), position, dtype=np.int64))
-            left -= len(shown_batches[-1])
-        indices, owner = np.concatenate(shown_batches), np.concatenate(owners)
+        batches = []
+        for driver in self.drivers:  # every unit asks; the stream shows what the budget still pays for
+            batches.append(driver.next_batch(limit=max(left, 0)))
+            left -= len(batches[-1].shown)
+        owner = np.concatenate([np.full(len(b.shown), p, dtype=np.int64) for p, b in enumerate(batches)])
+        indices = np.concatenate([b.shown for b in batches])
         t1 = time.perf_counter()
         values = self.responses(indices)
-        t2 = time.perf_counter()
+        self.model_seconds += time.perf_counter() - t1
         self._record(indices, values, owner)
-        for position, optimizer in enumerate(self.optimizers):
+        for position, (driver, batch) in enumerate(zip(self.drivers, batches)):
             mine = owner == position
-            if mine.sum() != len(asked[position]):  # cut by the budget: the search ends, nothing to learn for
-                continue
-            if self.share and optimizer.learns_from_observations and (~mine).any():
-                optimizer.observe(indices[~mine], values[~mine, position])
-            optimizer.tell(asked[position], values[mine, position])
+            if self.share and not batch.cut and (~mine).any():
+                driver.observe(indices[~mine], values[~mine, position])
+            driver.report(batch, values[mine, position])
         self.rounds += 1
-        self.model_seconds += t2 - t1
-        self.optimizer_seconds += (t1 - t0) + (time.perf_counter() - t2)
+        self.optimizer_seconds += sum(driver.optimizer_seconds for driver in self.drivers) - optimizer_before
 
     def responses(self, indices: np.ndarray) -> np.ndarray:
         """Activations [B, units] of the chosen units for grid indices [B, d] (one pass per chunk)."""

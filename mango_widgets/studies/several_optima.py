@@ -16,6 +16,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from mango_widgets.core.driver import Driver
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.optimizers import make_optimizer
 from mango_widgets.errors import ConfigError, unknown_choice
@@ -106,35 +107,25 @@ def _distance_to(latents: np.ndarray, optima: List[np.ndarray]) -> np.ndarray:
     return np.sqrt(((latents[:, None, :].astype(np.float64) - centres[None]) ** 2).sum(-1)).min(1)
 
 
-def _drive(optimizer, objective, budget: int, reward=None) -> tuple:
-    """Ask/tell until ``budget`` stimuli were shown (the last batch cut to fit, not told);
-    the optimizer is told ``reward(asked, values)`` (default: the values). Returns every
-    shown index and its measured value."""
-    seen_idx, seen_val, told = [], [], 0
-    while told < budget:
-        asked = optimizer.ask()
-        shown = asked[: budget - told]
-        values = objective(shown)
-        told += len(shown)
-        seen_idx.append(shown)
-        seen_val.append(values)
-        if len(shown) < len(asked):
-            break
-        optimizer.tell(asked, values if reward is None else reward(asked, values))
-    return np.concatenate(seen_idx), np.concatenate(seen_val)
+def _drive(driver: Driver, objective, reward=None) -> tuple:
+    """Run ``driver`` to its budget on ``objective`` (the optimizer told ``reward(asked, values)`` if given);
+    every shown index and its measured value."""
+    seen = []
+    driver.run(objective, on_batch=lambda batch, values: seen.append((batch.shown, values)), reward=reward)
+    return np.concatenate([s[0] for s in seen]), np.concatenate([s[1] for s in seen])
 
 
 def _restarts(objective, count, method, budget, min_distance, penalty, seed) -> list:
     grid, chosen, centres = objective.grid, [], []
     for restart in range(count):
-        optimizer = make_optimizer(method, grid, seed=seed + restart, budget=budget)
+        driver = Driver(grid, method, budget=budget, seed=seed + restart)
 
         def penalised(asked, values):
             near = _distance_to(grid.to_latent(asked), centres)
             return values - penalty * np.clip(1 - near / min_distance, 0, None)
 
-        indices, values = _drive(optimizer, objective, budget, penalised)
-        optimizer.close()
+        indices, values = _drive(driver, objective, penalised)
+        driver.close()
         far = _distance_to(grid.to_latent(indices), centres) >= min_distance
         pool = np.flatnonzero(far) if far.any() else np.arange(len(values))
         best = pool[np.argmax(values[pool])]
@@ -146,16 +137,18 @@ def _restarts(objective, count, method, budget, min_distance, penalty, seed) -> 
 
 def _tt_samples(objective, count, method, budget, min_distance, samples, seed) -> list:
     grid = objective.grid
-    optimizer = make_optimizer(method, grid, seed=seed, budget=budget)
+    driver = Driver(grid, method, budget=budget, seed=seed)
+    optimizer = driver.optimizer
     if not hasattr(optimizer, "state"):
         raise ConfigError(f"strategy 'tt-samples' needs a PROTES method (tt, tt-s, tt-b, protes), got {method!r}")
-    searched = _drive(optimizer, objective, budget)
+    searched = _drive(driver, objective)
     seen_idx, seen_val = [searched[0]], [searched[1]]
     sampler = make_optimizer(
         "protes", grid, seed=seed + 1, K=samples, k_top=1, rank=optimizer.rank,
         quantize=optimizer.quantized is not None, P=optimizer.state(),
     )
     drawn = sampler.ask()
+    driver.close()
     seen_idx.append(drawn)
     seen_val.append(objective(drawn))
     indices, values = np.concatenate(seen_idx), np.concatenate(seen_val)

@@ -1,0 +1,153 @@
+"""The one ask/tell driver: an optimizer under a query budget.
+
+Every search in the package (``Search``, several optima, population search, closed-loop sessions)
+steps its optimizer through a :class:`Driver`, which owns what they all need the same way: building
+the method by name with its parameters, the budget (each candidate costs ``repeats`` queries), cutting
+the last batch to what the budget still pays for (a cut batch ends the search and is not told: there is
+nothing left to learn for), and the time spent in the optimizer. ``run`` is the blocking loop; callers
+that show stimuli on their own schedule (a lab rig, a shared population stream) use ``next_batch`` and
+``report`` directly.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional, Union
+
+import numpy as np
+
+from mango_widgets.core.optimizers import Optimizer, make_optimizer
+from mango_widgets.core.space import LatentGrid
+from mango_widgets.errors import ConfigError
+
+
+def check_count(name: str, value, minimum: int = 1, unit: str = "") -> int:
+    """A whole number >= ``minimum`` (no bools, no silent truncation of 2.7), or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
+        kind = {0: "a non-negative number", 1: "a positive number"}.get(minimum, f"a number >= {minimum}")
+        raise ConfigError(f"{name} must be {kind}{unit} (a whole number), got {value!r}")
+    return int(value)
+
+
+def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, budget: Optional[int], params: dict) -> Optimizer:
+    """The optimizer for ``method``: made by name (with ``params``), or the given instance as it is."""
+    if isinstance(method, str):
+        return make_optimizer(method, grid, seed=seed, budget=budget, **params)
+    if not isinstance(method, Optimizer):
+        raise ConfigError(f"method must be a registry name (see mango methods) or an Optimizer, got {type(method).__name__}")
+    if params:
+        raise ConfigError(
+            f"optimizer parameters {sorted(params)} only apply when the method is given by name; "
+            f"set them on the {type(method).__name__} you built instead"
+        )
+    return method
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One step of the driver: what the optimizer asked, what the budget lets be shown, and whether it was cut."""
+
+    asked: np.ndarray  # [k, d] the optimizer's whole batch
+    shown: np.ndarray  # [m, d] the first m <= k candidates, those the budget pays for
+
+    @property
+    def cut(self) -> bool:
+        return len(self.shown) < len(self.asked)
+
+
+class Driver:
+    """Steps one optimizer until ``budget`` queries are spent; ``repeats`` queries per candidate."""
+
+    def __init__(
+        self,
+        grid: LatentGrid,
+        method: Union[str, Optimizer] = "tt-b",
+        budget: Optional[int] = 2000,
+        seed: int = 0,
+        repeats: int = 1,
+        **optimizer_params,
+    ):
+        self.budget = None if budget is None else check_count("budget", budget, unit=" of queries")
+        self.repeats = check_count("repeats", repeats)
+        self.seed = check_count("seed", seed, minimum=0)
+        if self.budget is not None and self.repeats > self.budget:
+            raise ConfigError(f"repeats ({self.repeats}) cannot exceed the budget ({self.budget}): each candidate costs `repeats` queries")
+        self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
+        self.queries = 0  # spent, repeats included
+        self.optimizer_seconds = 0.0
+        self.finished = False  # a cut batch was shown: the budget is spent
+
+    def __repr__(self) -> str:
+        budget = "unbounded" if self.budget is None else f"{self.queries}/{self.budget}"
+        return f"Driver({self.optimizer.name!r}, queries={budget}, repeats={self.repeats})"
+
+    @property
+    def candidates_left(self) -> Optional[int]:
+        """How many more candidates the budget pays for (None: no budget)."""
+        if self.budget is None:
+            return None
+        return (self.budget - self.queries) // self.repeats
+
+    @property
+    def exhausted(self) -> bool:
+        return self.finished or self.candidates_left == 0
+
+    def next_batch(self, limit: Optional[int] = None) -> Batch:
+        """Ask the optimizer for a batch and cut it to what the budget (and ``limit`` candidates, e.g. a
+        shared stream's room) still pays for. The shown candidates must then be ``report``-ed."""
+        if self.exhausted:
+            raise ConfigError("the budget is spent: no batch left to ask for")
+        start = time.perf_counter()
+        asked = self.optimizer.ask()
+        self.optimizer_seconds += time.perf_counter() - start
+        room = [n for n in (self.candidates_left, limit) if n is not None]
+        shown = asked[: min(room)] if room else asked
+        return Batch(asked=asked, shown=shown)
+
+    def report(self, batch: Batch, values, reward: Optional[np.ndarray] = None) -> None:
+        """Count the shown candidates' queries; tell the optimizer their values (or ``reward``, e.g. a
+        penalised value) unless the batch was cut."""
+        self._spend(batch)
+        self._tell(batch, values, reward)
+
+    def _spend(self, batch: Batch) -> None:
+        self.queries += len(batch.shown) * self.repeats
+        self.finished = self.finished or batch.cut
+
+    def _tell(self, batch: Batch, values, reward) -> None:
+        if batch.cut:  # the last batch: the search ends, there is nothing left to learn for
+            return
+        start = time.perf_counter()
+        self.optimizer.tell(batch.asked, values if reward is None else reward)
+        self.optimizer_seconds += time.perf_counter() - start
+
+    def observe(self, indices, values) -> None:
+        """Show the optimizer points others asked for, if it learns from them (timed as optimizer work)."""
+        if not self.optimizer.learns_from_observations or not len(indices):
+            return
+        start = time.perf_counter()
+        self.optimizer.observe(indices, values)
+        self.optimizer_seconds += time.perf_counter() - start
+
+    def run(
+        self,
+        evaluate: Callable[[np.ndarray], np.ndarray],
+        on_batch: Optional[Callable[[Batch, np.ndarray], None]] = None,
+        should_stop: Callable[[], bool] = lambda: False,
+        reward: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
+    ) -> None:
+        """The blocking loop: ask, ``evaluate`` the shown candidates (values [m]), ``on_batch`` (e.g. record
+        them), tell (``reward(asked, values)`` if given), until the budget is spent or ``should_stop()``.
+        A budget is required. ``evaluate`` runs the repeats itself (see ``Driver.repeats``)."""
+        if self.budget is None:
+            raise ConfigError("Driver.run needs a budget")
+        while not self.exhausted and not should_stop():
+            batch = self.next_batch()
+            values = np.asarray(evaluate(batch.shown), dtype=np.float64)
+            self._spend(batch)
+            if on_batch is not None:  # recorded before the tell: a failing optimizer loses nothing
+                on_batch(batch, values)
+            self._tell(batch, values, None if reward is None or batch.cut else reward(batch.asked, values))
+
+    def close(self) -> None:
+        self.optimizer.close()
