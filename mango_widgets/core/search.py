@@ -17,7 +17,7 @@ import numpy as np
 from mango_widgets.core.history import MEI, History
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.optimizers import Optimizer, make_optimizer
-from mango_widgets.errors import ConfigError
+from mango_widgets.errors import ConfigError, seed_number, whole_number
 from mango_widgets.runtime.threads import default_threads, torch_threads
 
 STATES = ("ready", "running", "finished", "stopped", "failed")
@@ -27,7 +27,7 @@ STATES = ("ready", "running", "finished", "stopped", "failed")
 class SearchEvent:
     """A progress report: sent at most every ``every_seconds`` / ``every_queries``, and at the end."""
 
-    search: "Search"
+    search: Search
     queries: int
     budget: int
     best_value: float
@@ -61,17 +61,20 @@ class Throttle:
 
 
 class Search:
-    """Maximise ``objective`` with ``optimizer`` (an instance or a registry name) in ``budget`` queries.
+    """Maximise ``objective`` with ``method`` (an optimizer instance or a registry name) in ``budget`` queries.
 
     ``repeats`` shows each candidate that many times and tells the optimizer the mean (each
     showing counts against the budget); ``retest`` re-measures the final MEI that many extra
-    times and reports mean and standard error (for noisy objectives).
+    times and reports mean and standard error (for noisy objectives). Parameters of a method
+    given by name go in ``optimizer_params`` or as extra keywords, e.g.
+    ``Search(objective, "nevergrad", optimizer="CMA")`` or ``optimizer_params={"optimizer": "CMA"}``
+    (``Search(objective, optimizer="tt-b")``, without a method, still names the method).
     """
 
     def __init__(
         self,
         objective: Objective,
-        optimizer: Union[str, Optimizer] = "tt-b",
+        method: Union[str, Optimizer, None] = None,
         budget: int = 2000,
         seed: int = 0,
         callbacks: Iterable[Callable[[SearchEvent], None]] = (),
@@ -80,21 +83,33 @@ class Search:
         threads: Optional[int] = -1,
         repeats: int = 1,
         retest: int = 0,
-        **optimizer_params,
+        optimizer_params: Optional[dict] = None,
+        **params,
     ):
+        if method is None:  # the older spelling Search(objective, optimizer="tt-b")
+            method = params.pop("optimizer", "tt-b")
+        optimizer_params = {**(optimizer_params or {}), **params}
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
             raise ConfigError(f"budget must be a positive number of queries, got {budget!r}")
-        if int(repeats) < 1 or int(retest) < 0 or int(repeats) > budget:
-            raise ConfigError(f"need 1 <= repeats <= budget and retest >= 0, got repeats={repeats}, retest={retest}")
-        self.repeats, self.retest = int(repeats), int(retest)
+        repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
+        retest = whole_number(retest, "retest", minimum=0, fix="the MEI is re-measured a whole number of times")
+        if repeats > budget:
+            raise ConfigError(f"need repeats <= budget, got repeats={repeats} and budget={budget}")
+        self.repeats, self.retest = repeats, retest
         self.queries = 0  # objective calls spent, repeats included (the budget counts these)
         self.objective = objective
         self.budget = int(budget)
-        self.seed = int(seed)
-        if isinstance(optimizer, str):
-            optimizer = make_optimizer(optimizer, objective.grid, seed=seed, budget=self.budget, **optimizer_params)
+        self.seed = seed_number(seed)
+        if threads is not None and threads != -1:
+            threads = whole_number(threads, "threads", minimum=1, fix="use None to leave torch's setting, or -1 for the default")
+        if isinstance(method, str):
+            optimizer = make_optimizer(method, objective.grid, seed=self.seed, budget=self.budget, **optimizer_params)
+        elif not isinstance(method, Optimizer):
+            raise ConfigError(f"method must be a registry name (see available()) or an Optimizer, got {type(method).__name__}")
         elif optimizer_params:
-            raise ConfigError("optimizer parameters only apply when the optimizer is given by name")
+            raise ConfigError("optimizer parameters only apply when the method is given by name")
+        else:
+            optimizer = method
         self.optimizer = optimizer
         self.callbacks = list(callbacks)
         self.throttle = Throttle(every_seconds, every_queries)
@@ -103,6 +118,7 @@ class Search:
         self.state = "ready"
         self.error: Optional[BaseException] = None
         self.mei: Optional[MEI] = None
+        self.interrupted = False  # True when a KeyboardInterrupt (Ctrl-C, SIGTERM) stopped the run
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -115,7 +131,7 @@ class Search:
         )
 
     # ------------------------------------------------------------- control
-    def run(self) -> "Search":
+    def run(self) -> Search:
         """Run to the budget (or until stopped) in this thread; returns self.
 
         A failure is raised after the history and the MEI so far are saved on the search;
@@ -129,8 +145,8 @@ class Search:
             with torch_threads(self.threads):
                 self._loop()
             self.state = "stopped" if self._stop.is_set() and self._candidates_left() else "finished"
-        except KeyboardInterrupt:
-            self.state = "stopped"
+        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM where the caller maps it): the caller may end too
+            self.state, self.interrupted = "stopped", True
         except BaseException as error:  # keep the history, then tell the caller
             self.state = "failed"
             self.error = error
@@ -140,7 +156,7 @@ class Search:
             raise self.error
         return self
 
-    def start(self) -> "Search":
+    def start(self) -> Search:
         """Run in a daemon worker thread and return at once; see ``wait``, ``stop``, ``state``."""
         if self.state != "ready" or self._thread is not None:
             raise ConfigError(f"this search was already started (state {self.state!r})")
@@ -213,6 +229,22 @@ class Search:
                 self.state, self.error = "failed", error
         finally:
             self._done.set()
+
+    def mei_so_far(self) -> Optional[MEI]:
+        """The best image found so far (the final MEI once the search has ended; no re-test);
+        safe to call from a progress callback, e.g. to save partial results."""
+        if self.mei is not None:
+            return self.mei
+        index = self.history.best_index
+        if index is None:
+            return None
+        return MEI(
+            index=index,
+            latent=self.objective.grid.to_latent(index[None])[0],
+            image=self.objective.images(index[None])[0].cpu().numpy(),
+            activation=self.history.best_value,
+            query=self.history.best_query,
+        )
 
     def _make_mei(self) -> Optional[MEI]:
         index = self.history.best_index
