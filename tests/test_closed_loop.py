@@ -14,7 +14,8 @@ from mango_widgets import ConfigError, Generator, LatentGrid, Network, Objective
 from mango_widgets.core.noise import NOISE_LEVELS, PoissonNoise, RandomWalkDrift, SinusoidalDrift, noise_model
 from mango_widgets.core.optimizers.random_search import RandomSearch
 from mango_widgets.studies.closed_loop import ClosedLoopSession, FileAdapter, JournalError, NoisyResponder
-from mango_widgets.studies.closed_loop.file_adapter import open_session, read_responses
+from mango_widgets.studies.closed_loop.answers import read_responses
+from mango_widgets.studies.closed_loop.file_adapter import open_session
 from mango_widgets.studies.closed_loop.journal import JOURNAL_NAME
 from tests import tiny_models as tm
 
@@ -272,6 +273,7 @@ def test_a_session_resumes_after_a_crash_without_losing_a_response(tmp_path):
         run_to_end(session, NoisyResponder(make_objective()))
     assert np.array_equal(resumed.history.indices, reference.history.indices)
     assert np.array_equal(resumed.history.values, reference.history.values)
+    resumed.close()  # one session drives a journal at a time
     again = ClosedLoopSession.resume(folder, make_generator())  # the continued journal replays too
     assert again.summary() == resumed.summary()
 
@@ -280,17 +282,20 @@ def test_a_torn_last_journal_line_is_dropped_and_the_journal_continues(tmp_path)
     session = ClosedLoopSession(make_generator(), "random", budget=50, folder=tmp_path)
     batch = session.ask()
     session.tell(batch.ids[:5], np.arange(5.0))
+    session.close()  # the driver dies (its lock goes with it) ...
     with open(tmp_path / JOURNAL_NAME, "a") as handle:
-        handle.write('{"event": "tell", "ids": [5, 6], "resp')  # a crash mid-write
+        handle.write('{"event": "tell", "ids": [5, 6], "resp')  # ... in the middle of a write
     resumed = ClosedLoopSession.resume(tmp_path, make_generator())
     assert resumed.summary()["answered"] == 5
     resumed.tell(batch.ids[5:7], [1.0, 2.0])
+    resumed.close()
     assert ClosedLoopSession.resume(tmp_path, make_generator()).summary()["answered"] == 7
 
 
 def test_resume_refuses_a_journal_that_does_not_replay(tmp_path):
     session = ClosedLoopSession(make_generator(), "random", budget=50, folder=tmp_path, seed=1)
     session.tell(session.ask().ids[:1], [1.0])
+    session.close()
     lines = (tmp_path / JOURNAL_NAME).read_text().splitlines()
     start = json.loads(lines[0])
     start["seed"] = 2
@@ -305,7 +310,8 @@ def test_resume_refuses_a_journal_that_does_not_replay(tmp_path):
 
 # ------------------------------------------------------------------ folder protocol
 def test_a_client_in_another_process_drives_a_session_through_a_folder_and_a_restart(tmp_path):
-    client = subprocess.Popen([sys.executable, str(ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py"), str(tmp_path)])
+    client_path = ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py"
+    client = subprocess.Popen([sys.executable, str(client_path), str(tmp_path)])
     try:
         settings = dict(optimizer="random", budget=60, seed=0, batch_size=10)
         session = open_session(tmp_path, make_generator(), **settings)
@@ -315,7 +321,8 @@ def test_a_client_in_another_process_drives_a_session_through_a_folder_and_a_res
             adapter.step()
             time.sleep(0.02)
         assert session.batches_told >= 2
-        session.close()  # the driver stops (or crashes) here and is started again
+        adapter.close()  # the driver stops (or crashes: the OS drops its locks) here and is started again
+        session.close()
         session = open_session(tmp_path, make_generator(), **settings)
         FileAdapter(session, tmp_path, retest=4).run(timeout=120)
         assert client.wait(timeout=60) == 0
