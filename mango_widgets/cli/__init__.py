@@ -55,7 +55,7 @@ PASS_THROUGH_HELP = {
 #: subcommands whose arguments go unparsed to another entry point: name -> "module:function"
 PASS_THROUGH = {
     "app": "mango_widgets.widgets.app:main",
-    "train": "mango_widgets.models.training.train:main",
+    "train": "mango_widgets.models.training.train_cli:main",
     "train-demo": "mango_widgets.models.training.bundled:main",
     "closed-loop": "mango_widgets.studies.closed_loop.file_adapter:main",
     "specializations": "mango_widgets.studies.specializations:main",

@@ -14,10 +14,10 @@ run repeats the uninterrupted one. Uses the GPU when there is one (``--device au
 """
 from __future__ import annotations
 
-import argparse
 import csv
+import io
 import json
-import sys
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,11 +26,13 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn.functional as F
 
+from mango_widgets.errors import ConfigError, WeightsError, seed_number, whole_number
 from mango_widgets.models import zoo
-from mango_widgets.errors import ConfigError, MangoError, WeightsError
+from mango_widgets.models.checkpoints import read_checkpoint
 from mango_widgets.models.datasets import load_dataset
 from mango_widgets.models.training.demo_generator import uniform_latents
 from mango_widgets.models.training.demo_snn import spike_counts
+from mango_widgets.records.atomic import write_bytes, write_json, write_text
 from mango_widgets.runtime.snn_state import reset_state
 from mango_widgets.runtime.threads import torch_threads
 
@@ -65,6 +67,16 @@ class TrainConfig:
     model_args: Dict = field(default_factory=dict)
     disc_args: Dict = field(default_factory=dict)
     sample_rows: int = 8
+
+    def __post_init__(self):
+        """Refuse values that would fail late or train silently wrong (a NaN rate trains nothing)."""
+        for name, least in (("epochs", 1), ("batch_size", 1), ("checkpoint_every", 1), ("sample_rows", 1), ("T", 1),
+                            ("limit", 1), ("test_limit", 1), ("threads", 1), ("image_size", 8)):
+            if getattr(self, name) is not None:
+                setattr(self, name, whole_number(getattr(self, name), f"--{name.replace('_', '-')}", minimum=least))
+        self.seed = seed_number(self.seed)
+        if self.lr is not None and not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"--lr must be a finite learning rate > 0, got {self.lr!r} (e.g. 1e-3; GANs 2e-4)")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -118,7 +130,7 @@ class Run:
                           f"generators: {', '.join(zoo.GENERATORS)}")
 
     # ------------------------------------------------------------- setup
-    def setup(self) -> "Run":
+    def setup(self) -> Run:
         c = self.config
         torch.manual_seed(c.seed)
         if self.kind == "classifier":
@@ -158,7 +170,8 @@ class Run:
 
     def _check_shapes(self) -> None:
         image = self.train_data[0][0]
-        expected = self.network.input_shape if self.kind == "classifier" else zoo.generator_image_shape(self.entry, self.models["generator"])
+        generator = self.models.get("generator")
+        expected = self.network.input_shape if self.kind == "classifier" else zoo.generator_image_shape(self.entry, generator)
         if tuple(image.shape) != tuple(expected):
             raise ConfigError(f"{self.dataset} images are {tuple(image.shape)} but {self.config.model} takes {tuple(expected)}; "
                               "pick a dataset of the right size or change the model's image size")
@@ -168,23 +181,25 @@ class Run:
         return self.out / "checkpoints" / f"epoch_{epoch:03d}.pt"
 
     def save_checkpoint(self, epoch: int) -> Path:
-        path = self._checkpoint_path(epoch)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path, buffer = self._checkpoint_path(epoch), io.BytesIO()
         torch.save({"format": CHECKPOINT_FORMAT, "epoch": epoch,
                     "models": {k: m.state_dict() for k, m in self.models.items()},
-                    "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()}}, path)
-        path.with_suffix(".json").write_text(json.dumps({"config": asdict(self.config), "epoch": epoch,
-                                                         "metrics": self.metrics}, indent=1) + "\n")
+                    "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()}}, buffer)
+        write_bytes(path, buffer.getvalue())  # atomic: a kill mid-save keeps the previous checkpoints whole
+        write_json(path.with_suffix(".json"), {"config": asdict(self.config), "epoch": epoch, "metrics": self.metrics}, indent=1)
         return path
 
     def _resume(self, path: Path) -> None:
         if not path.is_file():
             raise WeightsError(f"checkpoint {path} does not exist; checkpoints are in <out>/checkpoints/epoch_NNN.pt")
         sidecar = path.with_suffix(".json")
-        saved = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        try:
+            saved = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise WeightsError(f"{sidecar} is damaged ({error}); resume from an earlier checkpoint") from None
         if saved and saved["config"]["model"] != self.config.model:
             raise ConfigError(f"{path} is a checkpoint of {saved['config']['model']!r}, not {self.config.model!r}")
-        state = torch.load(path, map_location=self.device, weights_only=True)
+        state = read_checkpoint(path, map_location=self.device)
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             raise WeightsError(f"{path} is not a `mango train` checkpoint (use zoo.load / weights= for plain weights)")
         for key, module in self.models.items():
@@ -304,12 +319,12 @@ class Run:
 
     # ------------------------------------------------------------- outputs
     def _write_metrics(self) -> None:
-        (self.out / "metrics.json").write_text(json.dumps(self.metrics, indent=1) + "\n")
-        columns = list(dict.fromkeys(k for row in self.metrics for k in row))
-        with open(self.out / "metrics.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.metrics)
+        write_json(self.out / "metrics.json", self.metrics, indent=1)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(dict.fromkeys(k for row in self.metrics for k in row)))
+        writer.writeheader()
+        writer.writerows(self.metrics)
+        write_text(self.out / "metrics.csv", text.getvalue())
 
     def _finish(self) -> None:
         if self.kind == "classifier":
@@ -335,70 +350,7 @@ def save_sample_grid(generator, path, rows: int = 8, seed: int = 0) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- command line
-def _key_values(pairs) -> dict:
-    """``["width=16", "channels=[8,16]"]`` -> {"width": 16, "channels": [8, 16]} (values parsed as JSON)."""
-    result = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"cannot read {pair!r}; write KEY=VALUE, e.g. width=16")
-        try:
-            result[key] = json.loads(value)
-        except json.JSONDecodeError:
-            result[key] = value
-    return result
-
-
-def parse_args(argv=None) -> TrainConfig:
-    p = argparse.ArgumentParser(prog="mango train", description="Train a zoo network or generator.",
-                                epilog="models: " + ", ".join(list(zoo.NETWORKS) + list(zoo.GENERATORS)))
-    p.add_argument("--model", required=True, help="zoo name, e.g. conv-snn-mnist, spiking-resnet18, sngan32, vqvae32")
-    p.add_argument("--dataset", default=None, help="mnist-subset (offline), mnist, fashion-mnist, cifar10, imagenet "
-                                                   "(default: the model's own)")
-    p.add_argument("--data-root", dest="root", default=None, help="data folder (default $MANGO_DATA or ~/.cache/mango_widgets/models/mnist_subset)")
-    p.add_argument("--download", action="store_true", help="let torchvision download missing data (needs network)")
-    p.add_argument("--no-verify", dest="verify", action="store_false", help="accept a prepared CIFAR-10 subset (skip md5)")
-    p.add_argument("--image-size", type=int, default=None, help="ImageNet crop side (default 224)")
-    p.add_argument("--epochs", type=int, default=10, help="train up to this epoch (counts resumed epochs)")
-    p.add_argument("--T", type=int, default=None, help="time steps of exposure for SNNs (default: the paper's)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-3; GANs 2e-4)")
-    p.add_argument("--checkpoint-every", type=int, default=1, help="write a resumable checkpoint every N epochs")
-    p.add_argument("--resume", default=None, help="continue from <out>/checkpoints/epoch_NNN.pt")
-    p.add_argument("--out", default="runs/train", help="output folder")
-    p.add_argument("--device", default="auto", help="auto (GPU when available), cpu, cuda, cuda:1...")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
-    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    p.add_argument("--model-arg", dest="model_args", action="append", metavar="KEY=VALUE",
-                   help="builder argument, e.g. width=64 (repeatable; values are JSON)")
-    p.add_argument("--disc-arg", dest="disc_args", action="append", metavar="KEY=VALUE",
-                   help="GAN discriminator argument, e.g. width=64")
-    p.add_argument("--sample-rows", type=int, default=8, help="generator sample grid is rows x rows")
-    args = vars(p.parse_args(argv))
-    args["model_args"], args["disc_args"] = _key_values(args["model_args"]), _key_values(args["disc_args"])
-    return TrainConfig(**args)
-
-
 def train(config: TrainConfig, progress: Callable[[str], None] = print) -> list:
     """Run a whole training; returns the per-epoch metrics (torch threads restored afterwards)."""
     with torch_threads(config.threads or None):
         return Run(config, progress).setup().run()
-
-
-def main(argv=None) -> int:
-    """Entry point of ``mango train``; 0 on success, 2 on a usage or data error (printed)."""
-    config = parse_args(argv)
-    try:
-        train(config, progress=lambda msg: print(msg, flush=True))
-    except MangoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"done: {config.out}/model.pt (+ model.json), metrics.csv, metrics.json, checkpoints/")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
