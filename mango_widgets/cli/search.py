@@ -19,11 +19,13 @@ INTERRUPTED = 130
 def run_search(args) -> int:
     """Run the search ``args`` describe (see ``mango search --help``); returns the exit status."""
     from mango_widgets.errors import ConfigError
+    from mango_widgets.records.run_folder import check_folder_for_a_run
     from mango_widgets.runtime.signals import interrupt_on_sigterm
     from mango_widgets.runtime.threads import default_threads, torch_threads
 
     if not args.save_every > 0:
         raise ConfigError(f"--save-every must be a number of seconds > 0, got {args.save_every}")
+    check_folder_for_a_run(args.out, overwrite=args.overwrite)  # at once, before models load
     threads = default_threads() if args.threads is None else args.threads
     with interrupt_on_sigterm() as guard, torch_threads(threads):
         search, target, bar = _prepare(args, threads)

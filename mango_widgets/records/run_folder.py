@@ -42,8 +42,8 @@ def check_writable_folder(folder: Union[str, Path], what: str = "output folder")
 
 
 def check_folder_could_be_written(folder: Union[str, Path], what: str = "output folder") -> Path:
-    """Like :func:`check_writable_folder`, but creating nothing (for dry runs): ``folder``, or the
-    nearest folder above it that exists, must be a folder this process may write."""
+    """Like :func:`check_writable_folder`, but creating nothing (for dry runs and early checks):
+    ``folder``, or the nearest folder above it that exists, must be a folder this process may write."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"the {what} {folder} is a file; give a folder path (it is created if missing)")
@@ -51,8 +51,21 @@ def check_folder_could_be_written(folder: Union[str, Path], what: str = "output 
     if not existing.is_dir():
         raise ConfigError(f"the {what} {folder} cannot be created: {existing} is a file; choose another path")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"the {what} {folder} cannot be written ({existing} is read-only to this user); choose another path")
+        raise ConfigError(f"the {what} {folder} is not writable ({existing} is read-only); choose a folder you can write to")
     return folder
+
+
+def check_folder_for_a_run(folder: Union[str, Path], overwrite: bool = False, owned: Iterable[str] = SEARCH_FILES,
+                           option: str = "--overwrite") -> None:
+    """What :func:`prepare_folder` will refuse, found without creating or deleting anything (so a
+    command can fail in its first second, before it loads models)."""
+    folder = check_folder_could_be_written(folder)
+    previous = [name for name in owned if (folder / name).exists()]
+    if previous and not overwrite:
+        raise ConfigError(
+            f"{folder} holds a previous run's results ({', '.join(previous)}); pass {option} to replace them, "
+            "or choose another folder"
+        )
 
 
 def prepare_folder(folder: Union[str, Path], overwrite: bool = False, owned: Iterable[str] = SEARCH_FILES,
@@ -74,4 +87,4 @@ def prepare_folder(folder: Union[str, Path], overwrite: bool = False, owned: Ite
     return previous
 
 
-__all__ = ["SEARCH_FILES", "check_folder_could_be_written", "check_writable_folder", "prepare_folder"]
+__all__ = ["SEARCH_FILES", "check_folder_could_be_written", "check_folder_for_a_run", "check_writable_folder", "prepare_folder"]

@@ -36,6 +36,17 @@ from mango_widgets.studies.closed_loop.answers import is_answer_file, read_answe
 from mango_widgets.studies.closed_loop.journal import journal_exists, read_journal
 from mango_widgets.studies.closed_loop.session import ClosedLoopSession, StimulusBatch
 
+
+def check_batch_timeout(batch_timeout) -> None:
+    """A batch timeout is None (wait for ever) or a number of seconds > 0; a ConfigError otherwise."""
+    if batch_timeout is not None and (isinstance(batch_timeout, bool) or not isinstance(batch_timeout, (int, float))
+                                      or not 0 < batch_timeout < float("inf")):
+        raise ConfigError(
+            f"batch_timeout must be a number of seconds > 0 (or None: wait for ever), got {batch_timeout!r}; "
+            "with 0 every stimulus would be declared missing before the client could answer"
+        )
+
+
 #: the lock file a driver holds in the exchange folder
 DRIVER_LOCK = ".driver.lock"
 
@@ -57,12 +68,7 @@ class FileAdapter:
         png_scale: int = 1,
         lock: Optional[FolderLock] = None,
     ):
-        if batch_timeout is not None and (isinstance(batch_timeout, bool) or not isinstance(batch_timeout, (int, float))
-                                          or not 0 < batch_timeout < float("inf")):
-            raise ConfigError(
-                f"batch_timeout must be a number of seconds > 0 (or None: wait for ever), got {batch_timeout!r}; "
-                "with 0 every stimulus would be declared missing before the client could answer"
-            )
+        check_batch_timeout(batch_timeout)
         if not float(poll_seconds) > 0:
             raise ConfigError(f"poll_seconds must be > 0, got {poll_seconds!r}")
         self.session = session
@@ -269,6 +275,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from mango_widgets.models.bundled import demo_generator
     from mango_widgets.runtime.signals import interrupt_on_sigterm
 
+    check_batch_timeout(args.batch_timeout)  # before anything is created or journaled
     if args.timeout is not None and not args.timeout > 0:
         raise ConfigError(f"--timeout must be a number of seconds > 0, got {args.timeout}")
     given = {"optimizer": args.method, "budget": args.budget, "seed": args.seed, "repeats": args.repeats, "missing": args.missing}
