@@ -422,3 +422,60 @@ def test_the_documented_client_is_the_tested_one():
     source = (ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py").read_text()
     assert "mango_widgets" not in source.split('"""', 2)[2]  # plain Python: no mango import
     assert source.split('"""', 2)[2].strip() in (ROOT / "docs" / "closed_loop.md").read_text()
+
+
+def test_answer_entries_are_read_strictly_one_by_one(tmp_path):
+    from mango_widgets.studies.closed_loop.answers import read_answers
+
+    csv_file = tmp_path / "answers.CSV"
+    csv_file.write_text("id,response\n1,2.5\n2,\n3, 7.5 \n4.0,1\nx,1\n5,nan\n6,1e-3\n7,true\n")
+    answers = read_answers(csv_file)
+    assert answers.ids == [1, 2, 5, 6] and answers.responses == [2.5, None, None, 0.001]
+    assert [r["entry"]["id"] for r in answers.rejected] == ["3", "4.0", "x", "7"]
+    json_file = tmp_path / "answers.json"
+    json_file.write_text(json.dumps({"responses": {"7": 1, "8": None, "9": True, "1.5": 2, "10": "3", "11": 4.25}}))
+    answers = read_answers(json_file, known=lambda i: i != 11)
+    assert answers.ids == [7, 8] and answers.responses == [1.0, None]
+    assert [r["entry"]["id"] for r in answers.rejected] == ["9", "1.5", "10", "11"] and answers.unknown == [11]
+    assert "unknown stimulus ids [11]" in answers.summary() and "is not a whole number" in answers.summary()
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps([{"id": 3, "response": 1.0}, {"id": 3.0, "response": 1.0}, {"id": 4, "response": "1"}]))
+    assert read_answers(records).ids == [3]
+    with pytest.raises(ConfigError, match=r"stimulus id 3.0 is not a whole number"):
+        read_responses(records)
+
+
+def test_a_file_with_one_bad_entry_still_answers_its_batch(tmp_path):
+    session = ClosedLoopSession(make_generator(), "random", budget=10, batch_size=5)
+    with FileAdapter(session, tmp_path) as adapter:
+        adapter.step()
+        ids = session.outstanding
+        answers = {str(i): 0.5 for i in ids} | {"99999": 1.0, "oops": 2.0}
+        (tmp_path / "inbox" / "responses.json").write_text(json.dumps({"responses": answers}))
+        with pytest.warns(UserWarning, match="5 entries used, 2 rejected"):
+            adapter.step()
+        assert session.summary()["answered"] == 5 and session.batches_told == 1  # the batch did not stall
+        assert (tmp_path / "inbox" / "processed" / "responses.json").exists()
+        reasons = json.loads((tmp_path / "inbox" / "rejected" / "responses.json.rejected.json").read_text())
+        assert reasons["used"] == 5 and [r["entry"]["id"] for r in reasons["rejected"]] == ["99999", "oops"]
+
+
+def test_one_driver_per_folder_and_resuming_keeps_the_settings(tmp_path):
+    from mango_widgets.studies.closed_loop.file_adapter import check_batch_timeout
+
+    session = open_session(tmp_path, make_generator(), optimizer="random", budget=30, seed=1)
+    adapter = FileAdapter(session, tmp_path)
+    with pytest.raises(ConfigError, match="is being served by pid"):
+        FileAdapter(ClosedLoopSession(make_generator(), "random", budget=30), tmp_path)
+    with pytest.raises(ConfigError, match="is being driven by pid"):
+        open_session(tmp_path, make_generator())  # the journal is locked by the open session
+    adapter.close()
+    session.close()
+    with pytest.raises(ConfigError, match=r"seed=2 \(the session has 1\)"):
+        open_session(tmp_path, make_generator(), optimizer="random", seed=2)
+    resumed = open_session(tmp_path, make_generator(), optimizer="RANDOM", budget=30)
+    assert resumed.seed == 1
+    resumed.close()
+    for bad in (0, -1, float("inf"), True):
+        with pytest.raises(ConfigError, match="batch_timeout must be a number of seconds > 0"):
+            check_batch_timeout(bad)
