@@ -15,6 +15,7 @@ import numpy as np
 from mango_widgets.core.optimizers.base import Optimizer
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError
+from mango_widgets.runtime.protes_kernels import protes_kernels
 from mango_widgets.runtime.xla_cpu import enable_compilation_cache, tune_xla_cpu
 
 #: up to this many gradient steps per tell are unrolled in the compiled graph; more run in a loop
@@ -28,7 +29,9 @@ def _compiled(lr: float, k_top: int, k_gd: int):
     import jax
     import jax.numpy as jnp
     import optax
-    from protes.protes import _interface_matrices, _likelihood, _sample
+
+    kernels = protes_kernels()  # protes.protes without protes/__init__ (which imports matplotlib)
+    _interface_matrices, _likelihood, _sample = kernels._interface_matrices, kernels._likelihood, kernels._sample
 
     optim = optax.adam(lr)
     interface_matrices = jax.jit(_interface_matrices)
@@ -97,7 +100,8 @@ class Protes(Optimizer):
         enable_compilation_cache()  # compiled kernels on disk: a new process skips the compile
         import jax
         import jax.numpy as jnp
-        from protes.protes import _generate_initial
+
+        _generate_initial = protes_kernels()._generate_initial
 
         self.K, self.k_top, self.k_gd, self.lr, self.rank = int(K), int(k_top), int(k_gd), float(lr), int(rank)
         self.quantized = grid.quantized() if quantize else None
