@@ -6,7 +6,10 @@ Variants, interleaved round by round so machine load hits them alike:
 
 * ``first``: an empty jax compilation cache (what the very first run on a machine pays),
 * ``second``: the cache the ``first`` run of the same round filled (every later run),
-* ``no-cache``: ``MANGO_JAX_CACHE=0`` (the start-up before the cache existed).
+* ``no-cache``: ``MANGO_JAX_CACHE=0`` (the start-up before the cache existed);
+
+and, in each round, one more process that times the steps to the first result in-process
+(imports, models, optimizer, first ask/values/tell; cumulative seconds) with the filled cache.
 
 The OS file cache is left as it is (dropping it needs root and disturbs the machine); the
 first process of the whole benchmark is a warm-up whose time is not counted. Medians and the
@@ -67,6 +70,42 @@ def time_run(method: str, cache: str, out: Path, threads: int) -> dict:
     return {"first_result_s": round(first.get("first", float("nan")), 3), "total_s": round(total, 3)}
 
 
+#: a fresh process that times the steps to a first result in-process (where the start-up goes)
+PHASES = """
+import json, sys, time
+t0 = time.perf_counter()
+marks = {}
+def mark(label):
+    marks[label] = round(time.perf_counter() - t0, 3)
+import torch
+torch.set_num_threads(1)
+mark("import torch")
+from mango_widgets.core.objective import Objective
+from mango_widgets.models.bundled import demo_generator, demo_network
+mark("import mango_widgets")
+objective = Objective(demo_generator(), demo_network(), "lif3:0")
+mark("models loaded, network probed")
+from mango_widgets.core.optimizers import make_optimizer
+optimizer = make_optimizer(sys.argv[1], objective.grid, seed=0, budget=25)
+mark("optimizer built (jax imported)")
+indices = optimizer.ask()
+mark("first ask (traced, compiled or loaded)")
+values = objective(indices)
+mark("first values: the first result")
+optimizer.tell(indices, values)
+mark("first tell")
+print(json.dumps(marks))
+"""
+
+
+def time_phases(method: str, cache: str) -> dict:
+    environment = {**os.environ, "MANGO_JAX_CACHE": cache}
+    done = subprocess.run([sys.executable, "-c", PHASES, method], capture_output=True, text=True, env=environment, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-500:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -87,6 +126,9 @@ def main(argv=None) -> int:
                     result = time_run(method, setting, work / f"run-{round_}-{method}-{variant}", args.threads)
                     rows.append({"round": round_, "method": method, "variant": variant, **result})
                     print(json.dumps(rows[-1]), flush=True)
+                phases = time_phases(method, str(cache))  # with the cache this round filled
+                rows.append({"round": round_, "method": method, "variant": "phases (cache filled)", "phases": phases})
+                print(json.dumps(rows[-1]), flush=True)
                 shutil.rmtree(cache, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -99,6 +141,8 @@ def main(argv=None) -> int:
         medians["second_vs_no_cache_first_result"] = round(
             medians["second"]["first_result_s"] / medians["no-cache"]["first_result_s"], 3)
         medians["second_vs_first_first_result"] = round(medians["second"]["first_result_s"] / medians["first"]["first_result_s"], 3)
+        phases = [r["phases"] for r in rows if r["method"] == method and "phases" in r]
+        medians["phases_in_process"] = {label: round(statistics.median(p[label] for p in phases), 3) for label in phases[0]}
         summary[method] = medians
     record = {
         "what": "seconds from launching `mango search --budget 25` to its first shown result, and to its end",
