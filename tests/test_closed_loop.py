@@ -479,3 +479,14 @@ def test_one_driver_per_folder_and_resuming_keeps_the_settings(tmp_path):
     for bad in (0, -1, float("inf"), True):
         with pytest.raises(ConfigError, match="batch_timeout must be a number of seconds > 0"):
             check_batch_timeout(bad)
+
+
+def test_a_nevergrad_session_by_name_journals_and_resumes(tmp_path):
+    session = ClosedLoopSession(make_generator(), "nevergrad", budget=30, folder=tmp_path,
+                                optimizer_params={"optimizer": "OnePlusOne", "batch_size": 5})
+    batch = session.ask()
+    session.tell(batch.ids, np.arange(len(batch), dtype=float))
+    session.close()
+    resumed = ClosedLoopSession.resume(tmp_path, make_generator())
+    assert resumed.summary() == session.summary() and resumed.optimizer_params["optimizer"] == "OnePlusOne"
+    resumed.close()

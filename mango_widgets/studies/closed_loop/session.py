@@ -118,7 +118,8 @@ class ClosedLoopSession:
     """Maximise an outside responder's answers to generated images with ``optimizer``.
 
     ``folder`` (optional) keeps the journal; ``repeats`` shows each candidate that many times
-    and tells the optimizer the mean.
+    and tells the optimizer the mean. Parameters of a method given by name go as keywords or in
+    ``optimizer_params`` (nevergrad's own ``optimizer=`` only there: ``optimizer_params={"optimizer": "CMA"}``).
     """
 
     def __init__(
@@ -133,8 +134,11 @@ class ClosedLoopSession:
         max_reshows: int = 2,
         missing_after: Union[str, float, None] = "ask",
         on_duplicate: str = "ignore",
-        **optimizer_params,
+        optimizer_params: Optional[dict] = None,
+        **params,
     ):
+        # the method's parameters as keywords or a dict (for nevergrad's own optimizer=, which this signature takes)
+        optimizer_params = {**(optimizer_params or {}), **params}
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
             raise ConfigError(f"budget must be a positive number of shown stimuli, got {budget!r}")
         repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
@@ -239,7 +243,7 @@ class ClosedLoopSession:
             generator, optimizer, budget=config["budget"], folder=None, seed=config["seed"],
             repeats=config["repeats"], missing=config["missing"], max_reshows=config["max_reshows"],
             missing_after=config["missing_after"], on_duplicate=config["on_duplicate"],
-            **(config["optimizer_params"] or {}),
+            optimizer_params=config["optimizer_params"],
         )
         for record in records[1:]:
             session._replay(record)
