@@ -73,18 +73,23 @@ class FileAdapter:
             raise ConfigError(f"poll_seconds must be > 0, got {poll_seconds!r}")
         self.session = session
         self.folder = check_writable_folder(folder, what="exchange folder")
-        self.lock = lock if lock is not None else driver_lock(self.folder)
-        self.lock.acquire()
-        self.outbox, self.inbox, self.archive = self.folder / "outbox", self.folder / "inbox", self.folder / "archive"
-        for path in (self.outbox, self.inbox / "processed", self.inbox / "rejected", self.archive):
-            path.mkdir(parents=True, exist_ok=True)
         self.batch_timeout = batch_timeout
         self.retest = whole_number(retest, "retest", minimum=0)
         self.poll_seconds, self.png_scale = float(poll_seconds), whole_number(png_scale, "png_scale", minimum=1)
-        self.finished = (self.outbox / "done.json").exists()
-        self._batches: Dict[str, List[int]] = self._scan_outbox()
-        self._waiting_since = time.monotonic()
-        self._expire_unwritten()
+        self.lock = lock if lock is not None else driver_lock(self.folder)
+        self.lock.acquire()
+        try:
+            self.outbox, self.inbox, self.archive = self.folder / "outbox", self.folder / "inbox", self.folder / "archive"
+            for path in (self.outbox, self.inbox / "processed", self.inbox / "rejected", self.archive):
+                path.mkdir(parents=True, exist_ok=True)
+            self.finished = (self.outbox / "done.json").exists()
+            self._batches: Dict[str, List[int]] = self._scan_outbox()
+            self._waiting_since = time.monotonic()
+            self._expire_unwritten()
+        except BaseException:
+            if lock is None:  # ours: let go, nobody else can
+                self.lock.release()
+            raise
 
     def close(self) -> None:
         """Stop serving the folder: let go of its driver lock (another driver may take over)."""
