@@ -7,8 +7,7 @@ import torch
 
 from mango_widgets import Generator, Network, Objective, Search
 from mango_widgets.models import zoo
-from mango_widgets.models.training.train import train
-from mango_widgets.models.training.train_cli import main, parse_args
+from mango_widgets.models.training.train import main, parse_args, train
 from tests.test_datasets import write_cifar10, write_idx, write_imagenet
 
 TINY = ["--threads", "1", "--batch-size", "8", "--test-limit", "8"]

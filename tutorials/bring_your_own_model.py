@@ -153,8 +153,7 @@ plt.figure(figsize=(2, 2)); plt.imshow(tile_search.mei.image[0], cmap='gray', vm
 
 # %%
 from mango_widgets.models import zoo
-from mango_widgets.models.training.train import train
-from mango_widgets.models.training.train_cli import parse_args
+from mango_widgets.models.training.train import parse_args, train
 
 zoo.register_network(zoo.NetworkEntry('my-snn', MySNN, input_shape=(1, 28, 28), T=20, dataset='mnist-subset',
                                       description='the tutorial SNN'), replace=True)

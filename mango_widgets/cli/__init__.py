@@ -37,25 +37,22 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--save-every", type=float, default=10.0, help="seconds between partial saves while running")
 
     # these hand all their arguments to their own parsers (see PASS_THROUGH in main)
-    for name, text in PASS_THROUGH_HELP.items():
-        sub.add_parser(name, help=f"{text} (mango {name} --help)", add_help=False)
+    sub.add_parser("app", help="serve the widgets as a Voila web app on the demo models (mango app --help)", add_help=False)
+    sub.add_parser("train", help="train a zoo network or generator (mango train --help)", add_help=False)
+    sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator (mango train-demo --help)", add_help=False)
+    sub.add_parser("closed-loop", add_help=False,
+                   help="serve stimuli to a presentation program through a folder (mango closed-loop --help)")
+    sub.add_parser("specializations", add_help=False,
+                   help="the paper's selectivity-over-training study on the demo models (mango specializations --help)")
+    sub.add_parser("sweep", add_help=False,
+                   help="MEIs of many neurons x epochs x methods on Dask into a resumable store (mango sweep --help)")
     return parser
 
-
-#: one-line help of the pass-through subcommands
-PASS_THROUGH_HELP = {
-    "app": "serve the widgets as a Voila web app on the demo models",
-    "train": "train a zoo network or generator",
-    "train-demo": "retrain the bundled demo SNN and generator",
-    "closed-loop": "serve stimuli to a presentation program through a folder",
-    "specializations": "the paper's selectivity-over-training study on the demo models",
-    "sweep": "MEIs of many neurons x epochs x methods on Dask into a resumable store",
-}
 
 #: subcommands whose arguments go unparsed to another entry point: name -> "module:function"
 PASS_THROUGH = {
     "app": "mango_widgets.widgets.app:main",
-    "train": "mango_widgets.models.training.train_cli:main",
+    "train": "mango_widgets.models.training.train:main",
     "train-demo": "mango_widgets.models.training.bundled:main",
     "closed-loop": "mango_widgets.studies.closed_loop.file_adapter:main",
     "specializations": "mango_widgets.studies.specializations:main",
