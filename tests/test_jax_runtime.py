@@ -126,11 +126,14 @@ def test_importing_the_package_and_cli_loads_no_heavy_optional_package():
 def test_protes_kernels_load_without_matplotlib_and_are_protes_own():
     """The start-up shortcut past protes/__init__ (which imports matplotlib.pyplot) gives protes' own kernels."""
     names = ["_generate_initial", "_interface_matrices", "_likelihood", "_sample"]
-    shortcut = ("import hashlib, json, sys; from mango_widgets.runtime.protes_kernels import protes_kernels; k = protes_kernels(); "
+    shortcut = ("import hashlib, json, sys; from mango_widgets.runtime.protes_start import protes_kernels; k = protes_kernels(); "
                 f"codes = [hashlib.sha256(getattr(k, n).__code__.co_code).hexdigest() for n in {names}]; "
                 "print(json.dumps([codes, 'matplotlib' in sys.modules]))")
-    ordinary = ("import hashlib, json; import protes.protes as k; "
+    ordinary = ("import hashlib, importlib, json; k = importlib.import_module('protes.protes'); "
                 f"print(json.dumps([[hashlib.sha256(getattr(k, n).__code__.co_code).hexdigest() for n in {names}], None]))")
     codes, matplotlib_loaded = run(shortcut)
     assert not matplotlib_loaded
     assert codes == run(ordinary)[0]
+    driver = ("import json, sys; from mango_widgets import LatentGrid, make_optimizer; "
+              "make_optimizer('tt-b', LatentGrid(d=8, n=16)).ask(); print(json.dumps('matplotlib' in sys.modules))")
+    assert run(driver) is False  # the PROTES driver goes through the shortcut

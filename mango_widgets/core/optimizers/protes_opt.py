@@ -15,8 +15,7 @@ import numpy as np
 from mango_widgets.core.optimizers.base import Optimizer
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError
-from mango_widgets.runtime.protes_kernels import protes_kernels
-from mango_widgets.runtime.xla_cpu import enable_compilation_cache, tune_xla_cpu
+from mango_widgets.runtime.protes_start import prepare_protes_runtime
 
 #: up to this many gradient steps per tell are unrolled in the compiled graph; more run in a loop
 UNROLL_MAX = 4
@@ -29,9 +28,7 @@ def _compiled(lr: float, k_top: int, k_gd: int):
     import jax
     import jax.numpy as jnp
     import optax
-
-    kernels = protes_kernels()  # protes.protes without protes/__init__ (which imports matplotlib)
-    _interface_matrices, _likelihood, _sample = kernels._interface_matrices, kernels._likelihood, kernels._sample
+    from protes.protes import _interface_matrices, _likelihood, _sample
 
     optim = optax.adam(lr)
     interface_matrices = jax.jit(_interface_matrices)
@@ -96,12 +93,10 @@ class Protes(Optimizer):
             raise ConfigError(f"PROTES needs 1 <= k_top <= K, got k_top={k_top}, K={K}")
         if int(k_gd) < 1 or float(lr) <= 0 or int(rank) < 1:
             raise ConfigError(f"PROTES needs k_gd >= 1, lr > 0 and rank >= 1, got k_gd={k_gd}, lr={lr}, rank={rank}")
-        tune_xla_cpu()  # before jax's backend starts: XLA reads its flags only then
-        enable_compilation_cache()  # compiled kernels on disk: a new process skips the compile
+        prepare_protes_runtime()  # XLA flags before jax's backend starts, compilation cache, kernels without matplotlib
         import jax
         import jax.numpy as jnp
-
-        _generate_initial = protes_kernels()._generate_initial
+        from protes.protes import _generate_initial
 
         self.K, self.k_top, self.k_gd, self.lr, self.rank = int(K), int(k_top), int(k_gd), float(lr), int(rank)
         self.quantized = grid.quantized() if quantize else None
