@@ -87,7 +87,7 @@ def one_round(workers: int, sweep_kwargs: dict) -> dict:
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as cluster, \
                 Client(cluster) as client:
             client.wait_for_workers(workers, timeout=300)
             startup = time.perf_counter() - started

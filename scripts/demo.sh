@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/mango layers
-.venv/bin/mango search --layer lif3 --unit 0 --method tt-b --budget 2000 --seed 0 --out results/demo "$@"
+.venv/bin/mango search --layer lif3 --unit 0 --method tt-b --budget 2000 --seed 0 --out results/demo --overwrite "$@"

@@ -11,7 +11,7 @@ ALLOWED = {
     "core": {"runtime"},
     "analysis": set(),
     "records": {"runtime", "core"},
-    "models": {"runtime", "core"},
+    "models": {"runtime", "core", "records"},
     "engine": {"runtime", "core", "analysis", "records", "models"},
     "studies": {"runtime", "core", "analysis", "records", "models", "engine"},
     "widgets": {"runtime", "core", "analysis", "records", "models", "engine", "studies"},

@@ -16,6 +16,7 @@ def test_layers_lists_dotted_names_with_unit_counts(capsys):
     for line in ("lif1", "lif2", "lif3", "lif4", "lif_out"):
         assert line in out
     assert "128 units" in out
+    assert "time mode step" in out and "(step: one call ran each neuron layer once" in out  # the mode and why
 
 
 def test_search_writes_open_format_results(tmp_path, capsys):

@@ -14,7 +14,8 @@ from mango_widgets import ConfigError, Generator, LatentGrid, Network, Objective
 from mango_widgets.core.noise import NOISE_LEVELS, PoissonNoise, RandomWalkDrift, SinusoidalDrift, noise_model
 from mango_widgets.core.optimizers.random_search import RandomSearch
 from mango_widgets.studies.closed_loop import ClosedLoopSession, FileAdapter, JournalError, NoisyResponder
-from mango_widgets.studies.closed_loop.file_adapter import open_session, read_responses
+from mango_widgets.studies.closed_loop.answers import read_responses
+from mango_widgets.studies.closed_loop.file_adapter import open_session
 from mango_widgets.studies.closed_loop.journal import JOURNAL_NAME
 from tests import tiny_models as tm
 
@@ -272,6 +273,7 @@ def test_a_session_resumes_after_a_crash_without_losing_a_response(tmp_path):
         run_to_end(session, NoisyResponder(make_objective()))
     assert np.array_equal(resumed.history.indices, reference.history.indices)
     assert np.array_equal(resumed.history.values, reference.history.values)
+    resumed.close()  # one session drives a journal at a time
     again = ClosedLoopSession.resume(folder, make_generator())  # the continued journal replays too
     assert again.summary() == resumed.summary()
 
@@ -280,17 +282,20 @@ def test_a_torn_last_journal_line_is_dropped_and_the_journal_continues(tmp_path)
     session = ClosedLoopSession(make_generator(), "random", budget=50, folder=tmp_path)
     batch = session.ask()
     session.tell(batch.ids[:5], np.arange(5.0))
+    session.close()  # the driver dies (its lock goes with it) ...
     with open(tmp_path / JOURNAL_NAME, "a") as handle:
-        handle.write('{"event": "tell", "ids": [5, 6], "resp')  # a crash mid-write
+        handle.write('{"event": "tell", "ids": [5, 6], "resp')  # ... in the middle of a write
     resumed = ClosedLoopSession.resume(tmp_path, make_generator())
     assert resumed.summary()["answered"] == 5
     resumed.tell(batch.ids[5:7], [1.0, 2.0])
+    resumed.close()
     assert ClosedLoopSession.resume(tmp_path, make_generator()).summary()["answered"] == 7
 
 
 def test_resume_refuses_a_journal_that_does_not_replay(tmp_path):
     session = ClosedLoopSession(make_generator(), "random", budget=50, folder=tmp_path, seed=1)
     session.tell(session.ask().ids[:1], [1.0])
+    session.close()
     lines = (tmp_path / JOURNAL_NAME).read_text().splitlines()
     start = json.loads(lines[0])
     start["seed"] = 2
@@ -305,7 +310,8 @@ def test_resume_refuses_a_journal_that_does_not_replay(tmp_path):
 
 # ------------------------------------------------------------------ folder protocol
 def test_a_client_in_another_process_drives_a_session_through_a_folder_and_a_restart(tmp_path):
-    client = subprocess.Popen([sys.executable, str(ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py"), str(tmp_path)])
+    client_path = ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py"
+    client = subprocess.Popen([sys.executable, str(client_path), str(tmp_path)])
     try:
         settings = dict(optimizer="random", budget=60, seed=0, batch_size=10)
         session = open_session(tmp_path, make_generator(), **settings)
@@ -315,7 +321,8 @@ def test_a_client_in_another_process_drives_a_session_through_a_folder_and_a_res
             adapter.step()
             time.sleep(0.02)
         assert session.batches_told >= 2
-        session.close()  # the driver stops (or crashes) here and is started again
+        adapter.close()  # the driver stops (or crashes: the OS drops its locks) here and is started again
+        session.close()
         session = open_session(tmp_path, make_generator(), **settings)
         FileAdapter(session, tmp_path, retest=4).run(timeout=120)
         assert client.wait(timeout=60) == 0
@@ -415,3 +422,71 @@ def test_the_documented_client_is_the_tested_one():
     source = (ROOT / "mango_widgets" / "studies" / "closed_loop" / "example_client.py").read_text()
     assert "mango_widgets" not in source.split('"""', 2)[2]  # plain Python: no mango import
     assert source.split('"""', 2)[2].strip() in (ROOT / "docs" / "closed_loop.md").read_text()
+
+
+def test_answer_entries_are_read_strictly_one_by_one(tmp_path):
+    from mango_widgets.studies.closed_loop.answers import read_answers
+
+    csv_file = tmp_path / "answers.CSV"
+    csv_file.write_text("id,response\n1,2.5\n2,\n3, 7.5 \n4.0,1\nx,1\n5,nan\n6,1e-3\n7,true\n")
+    answers = read_answers(csv_file)
+    assert answers.ids == [1, 2, 5, 6] and answers.responses == [2.5, None, None, 0.001]
+    assert [r["entry"]["id"] for r in answers.rejected] == ["3", "4.0", "x", "7"]
+    json_file = tmp_path / "answers.json"
+    json_file.write_text(json.dumps({"responses": {"7": 1, "8": None, "9": True, "1.5": 2, "10": "3", "11": 4.25}}))
+    answers = read_answers(json_file, known=lambda i: i != 11)
+    assert answers.ids == [7, 8] and answers.responses == [1.0, None]
+    assert [r["entry"]["id"] for r in answers.rejected] == ["9", "1.5", "10", "11"] and answers.unknown == [11]
+    assert "unknown stimulus ids [11]" in answers.summary() and "is not a whole number" in answers.summary()
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps([{"id": 3, "response": 1.0}, {"id": 3.0, "response": 1.0}, {"id": 4, "response": "1"}]))
+    assert read_answers(records).ids == [3]
+    with pytest.raises(ConfigError, match=r"stimulus id 3.0 is not a whole number"):
+        read_responses(records)
+
+
+def test_a_file_with_one_bad_entry_still_answers_its_batch(tmp_path):
+    session = ClosedLoopSession(make_generator(), "random", budget=10, batch_size=5)
+    with FileAdapter(session, tmp_path) as adapter:
+        adapter.step()
+        ids = session.outstanding
+        answers = {str(i): 0.5 for i in ids} | {"99999": 1.0, "oops": 2.0}
+        (tmp_path / "inbox" / "responses.json").write_text(json.dumps({"responses": answers}))
+        with pytest.warns(UserWarning, match="5 entries used, 2 rejected"):
+            adapter.step()
+        assert session.summary()["answered"] == 5 and session.batches_told == 1  # the batch did not stall
+        assert (tmp_path / "inbox" / "processed" / "responses.json").exists()
+        reasons = json.loads((tmp_path / "inbox" / "rejected" / "responses.json.rejected.json").read_text())
+        assert reasons["used"] == 5 and [r["entry"]["id"] for r in reasons["rejected"]] == ["99999", "oops"]
+
+
+def test_one_driver_per_folder_and_resuming_keeps_the_settings(tmp_path):
+    from mango_widgets.studies.closed_loop.file_adapter import check_batch_timeout
+
+    session = open_session(tmp_path, make_generator(), optimizer="random", budget=30, seed=1)
+    adapter = FileAdapter(session, tmp_path)
+    with pytest.raises(ConfigError, match="is being served by pid"):
+        FileAdapter(ClosedLoopSession(make_generator(), "random", budget=30), tmp_path)
+    with pytest.raises(ConfigError, match="is being driven by pid"):
+        open_session(tmp_path, make_generator())  # the journal is locked by the open session
+    adapter.close()
+    session.close()
+    with pytest.raises(ConfigError, match=r"seed=2 \(the session has 1\)"):
+        open_session(tmp_path, make_generator(), optimizer="random", seed=2)
+    resumed = open_session(tmp_path, make_generator(), optimizer="RANDOM", budget=30)
+    assert resumed.seed == 1
+    resumed.close()
+    for bad in (0, -1, float("inf"), True):
+        with pytest.raises(ConfigError, match="batch_timeout must be a number of seconds > 0"):
+            check_batch_timeout(bad)
+
+
+def test_a_nevergrad_session_by_name_journals_and_resumes(tmp_path):
+    session = ClosedLoopSession(make_generator(), "nevergrad", budget=30, folder=tmp_path,
+                                optimizer_params={"optimizer": "OnePlusOne", "batch_size": 5})
+    batch = session.ask()
+    session.tell(batch.ids, np.arange(len(batch), dtype=float))
+    session.close()
+    resumed = ClosedLoopSession.resume(tmp_path, make_generator())
+    assert resumed.summary() == session.summary() and resumed.optimizer_params["optimizer"] == "OnePlusOne"
+    resumed.close()

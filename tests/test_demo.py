@@ -60,12 +60,16 @@ def test_generator_samples_are_confidently_classified(network, generator):
 
 
 def test_mei_excites_the_neuron_more_than_random_latents(network, generator):
-    objective = Objective(generator, network, "lif3:0")
-    search = Search(objective, "tt-b", budget=500, seed=0).run()
-    random_mean = Objective(generator, network, "lif3:0")(generator.grid.random(200, np.random.default_rng(0))).mean()
-    assert search.mei.activation > random_mean
+    """TT-b against the best of as many random queries (same budget, same seeds): better on average
+    over three seeds (at 500 queries random search wins some single seeds, so one seed proves little)."""
+    def best(method, seed):
+        return Search(Objective(generator, network, "lif3:0"), method, budget=500, seed=seed, threads=1).run()
+
+    searches = [best("tt-b", seed) for seed in range(3)]
+    random_bests = [best("random", seed).mei.activation for seed in range(3)]
+    assert np.mean([s.mei.activation for s in searches]) > np.mean(random_bests)
     fresh = Objective(demo_generator(), demo_network(), "lif3:0")
-    assert fresh(search.mei.index[None])[0] == search.mei.activation
+    assert fresh(searches[0].mei.index[None])[0] == searches[0].mei.activation
 
 
 def test_every_epoch_checkpoint_loads(generator):

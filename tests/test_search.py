@@ -182,3 +182,15 @@ def test_concurrent_searches_can_share_one_network_and_restore_threads():
     alone = Search(make_objective(), "tt-b", budget=300, seed=0).run()
     assert np.array_equal(searches[1].history.values, alone.history.values)  # no cross-talk through SNN state
     assert torch.get_num_threads() == before
+
+
+def test_method_parameters_do_not_clash_with_search_arguments():
+    """Search(objective, "nevergrad", optimizer="CMA") reaches nevergrad; optimizer= alone still names the method."""
+    objective = make_objective()
+    by_keyword = Search(objective, "nevergrad", optimizer="CMA", budget=20, threads=1)
+    by_dict = Search(objective, "nevergrad", optimizer_params={"optimizer": "CMA"}, budget=20, threads=1)
+    assert type(by_keyword.optimizer._ng) is type(by_dict.optimizer._ng)
+    assert "CMA" in type(by_keyword.optimizer._ng).__name__
+    assert Search(objective, optimizer="random", budget=20).optimizer.name == "random"
+    with pytest.raises(ConfigError, match="no parameter 'colour'"):
+        Search(objective, "random", colour="red")

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def client():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as cluster:
         with Client(cluster) as client:
             client.wait_for_workers(2, timeout=120)
             yield client

@@ -70,6 +70,48 @@ class SnntorchLoopNet(nn.Module):
         return torch.stack(spikes), mem2
 
 
+class SnntorchSelfLoopingNet(nn.Module):
+    """The paper's published style: init_hidden neurons, ``utils.reset`` and the module's own loop
+    of ``num_steps``, returning the output spikes stacked as [num_steps, B, classes]."""
+
+    def __init__(self, num_steps: int):
+        super().__init__()
+        import snntorch
+
+        self.num_steps = num_steps
+        self.conv = _conv()
+        self.lif = snntorch.Leaky(beta=0.9, init_hidden=True)
+        self.flat = nn.Flatten()
+        self.fc = _readout()
+        self.out = snntorch.Leaky(beta=0.9, init_hidden=True, output=True)
+
+    def forward(self, x):
+        from snntorch import utils
+
+        utils.reset(self)
+        spikes = []
+        for _ in range(self.num_steps):
+            spk_out, _mem = self.out(self.fc(self.flat(self.lif(self.conv(x)))))
+            spikes.append(spk_out)
+        return torch.stack(spikes)
+
+
+class SpikingjellySelfLoopingNet(nn.Module):
+    """SpikingJelly single-step neurons driven by the module's own loop over ``num_steps``."""
+
+    def __init__(self, num_steps: int):
+        super().__init__()
+        self.num_steps = num_steps
+        for name, module in spikingjelly_net("s").named_children():  # conv, lif, flat, fc, out
+            self.add_module(name, module)
+
+    def forward(self, x):
+        from spikingjelly.activation_based import functional
+
+        functional.reset_net(self)
+        return torch.stack([self.out(self.fc(self.flat(self.lif(self.conv(x))))) for _ in range(self.num_steps)])
+
+
 def spikingjelly_net(step_mode: str) -> nn.Sequential:
     """SpikingJelly LIF (tau 10, i.e. decay 0.9, no input decay, soft reset) in single- or multi-step mode."""
     from spikingjelly.activation_based import functional, layer, neuron

@@ -77,11 +77,13 @@ session.summary()
 
 # %% [markdown]
 # ## Crash and resume
-# Everything was journaled (fsync) as it happened. Dropping the object and resuming from the folder replays the journal through a fresh optimizer with the same seed: the state is identical.
+# Everything was journaled (fsync) as it happened. The driver stops here (a crash would do the same: the OS drops its lock on the folder, and one session at a time may drive a journal); resuming from the folder replays the journal through a fresh optimizer with the same seed: the state is identical, and the resumed session carries on.
 
 # %%
-resumed = ClosedLoopSession.resume(folder, generator)
-print(resumed.summary() == session.summary(), np.array_equal(resumed.history.values, session.history.values))
+stopped = session
+stopped.close()
+session = ClosedLoopSession.resume(folder, generator)
+print(session.summary() == stopped.summary(), np.array_equal(session.history.values, stopped.history.values))
 print((folder / 'journal.jsonl').read_text().splitlines()[1][:160], '...')
 
 # %% [markdown]

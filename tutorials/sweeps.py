@@ -55,7 +55,7 @@ print(len(cells), 'cells, e.g.', cells[0].key)
 # %%
 from distributed import Client, LocalCluster
 
-cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=':0')
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0')
 client = Client(cluster)
 report = sweep.run(client=client)
 print(report)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from pathlib import Path
 from typing import List, Optional
 
 from mango_widgets.errors import MangoError
@@ -34,16 +32,20 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--seed", type=int, default=0)
     search.add_argument("--spacing", default="uniform", choices=("uniform", "normal"), help="latent grid spacing")
     search.add_argument("--threads", type=int, default=None, help="torch threads (default: $MANGO_THREADS or all cores)")
-    search.add_argument("--out", default="results/search", help="output folder")
+    search.add_argument("--out", default="results/search", help="output folder (checked before the search starts)")
+    search.add_argument("--overwrite", action="store_true", help="replace an earlier run's results in --out (refused otherwise)")
     search.add_argument("--save-every", type=float, default=10.0, help="seconds between partial saves while running")
 
     # these hand all their arguments to their own parsers (see PASS_THROUGH in main)
     sub.add_parser("app", help="serve the widgets as a Voila web app on the demo models (mango app --help)", add_help=False)
     sub.add_parser("train", help="train a zoo network or generator (mango train --help)", add_help=False)
     sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator (mango train-demo --help)", add_help=False)
-    sub.add_parser("closed-loop", help="serve stimuli to a presentation program through a folder (mango closed-loop --help)", add_help=False)
-    sub.add_parser("specializations", help="the paper's selectivity-over-training study on the demo models (mango specializations --help)", add_help=False)
-    sub.add_parser("sweep", help="MEIs of many neurons x epochs x methods on Dask into a resumable store (mango sweep --help)", add_help=False)
+    sub.add_parser("closed-loop", add_help=False,
+                   help="serve stimuli to a presentation program through a folder (mango closed-loop --help)")
+    sub.add_parser("specializations", add_help=False,
+                   help="the paper's selectivity-over-training study on the demo models (mango specializations --help)")
+    sub.add_parser("sweep", add_help=False,
+                   help="MEIs of many neurons x epochs x methods on Dask into a resumable store (mango sweep --help)")
     return parser
 
 
@@ -63,6 +65,7 @@ def _layers(args) -> None:
 
     network = demo_network(epoch=args.epoch, T=args.T)
     print(f"{network.name}: time mode {network.time_mode}, T={network.T}, input {network.input_shape}")
+    print(f"  ({network.time_mode_reason})")
     for info in network.layers().values():
         print(f"  {info.name:<10} {info.units:>5} units  {info.module_type:<10} {'spiking' if info.spiking else 'analog'}")
 
@@ -72,45 +75,6 @@ def _methods() -> None:
 
     for name, description in available().items():
         print(f"  {name:<12} {description}")
-
-
-def _search(args) -> None:
-    from tqdm import tqdm
-
-    from mango_widgets.core.objective import Objective
-    from mango_widgets.core.search import Search
-    from mango_widgets.models.bundled import demo_generator, demo_network
-    from mango_widgets.records.plots import save_activation_curve
-    from mango_widgets.records.results import save_search
-
-    target = f"class:{args.class_index}" if args.class_index is not None else f"{args.layer}:{args.unit}"
-    objective = Objective(demo_generator(spacing=args.spacing), demo_network(epoch=args.epoch, T=args.T), target)
-    bar = tqdm(total=args.budget, unit="q", desc=f"{args.method} {target}")
-
-    last_save = [time.monotonic()]
-
-    def progress(event):
-        bar.update(event.queries - bar.n)
-        bar.set_postfix(best=f"{event.best_value:.3f}")
-        if time.monotonic() - last_save[0] > args.save_every:  # a killed run keeps what it found
-            save_search(event.search, args.out)
-            last_save[0] = time.monotonic()
-
-    kwargs = {} if args.threads is None else {"threads": args.threads}
-    search = Search(objective, args.method, budget=args.budget, seed=args.seed, callbacks=[progress], every_seconds=0.1, **kwargs)
-    try:
-        search.run()
-    finally:
-        bar.close()
-        out = save_search(search, args.out)
-        save_activation_curve(search.history.values, Path(out) / "curve.png", title=f"{args.method} on {target}")
-        summary = search.history.summary()
-        print(
-            f"{search.state}: {summary['queries']} queries, best activation {search.history.best_value:.4f} "
-            f"(query {summary['best_query']}), {summary['wall_seconds']:.1f} s "
-            f"(model {summary['objective_seconds']:.1f} s, optimizer {summary['optimizer_seconds']:.1f} s)"
-        )
-        print(f"results in {out}/ (search.json, history.npz, mei.npz, mei.png, curve.png)")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -131,10 +95,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.command == "methods":
             _methods()
         elif args.command == "search":
-            _search(args)
+            from mango_widgets.cli.search import run_search
+
+            return run_search(args)
     except MangoError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

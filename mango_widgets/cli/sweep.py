@@ -11,11 +11,10 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from contextlib import contextmanager
 from typing import List, Optional
 
+from mango_widgets.engine.cluster import DEFAULT_DASHBOARD
 from mango_widgets.errors import MangoError
 
 
@@ -41,8 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster (default: one per core)")
     where.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler, e.g. tcp://host:8786")
     where.add_argument("--inline", action="store_true", help="run in this process without Dask (for debugging)")
+    where.add_argument("--dashboard-address", default=DEFAULT_DASHBOARD,
+                       help=f"where the Dask dashboard of the local cluster listens (default {DEFAULT_DASHBOARD}: this machine "
+                            "only, a free port; e.g. 0.0.0.0:8787 exposes it to the network; 'none': no dashboard)")
     control = parser.add_argument_group("control")
-    control.add_argument("--resume", action="store_true", help="run the sweep last recorded in --store again (no other sweep options needed)")
+    control.add_argument("--resume", action="store_true",
+                         help="run the sweep last recorded in --store again (no other sweep options needed)")
     control.add_argument("--retry-failed", action="store_true", help="also rerun cells that failed before")
     control.add_argument("--dry-run", action="store_true", help="only say how many cells there are and how many are left")
     control.add_argument("--status", action="store_true", help="print what the store holds (and its failures) and exit")
@@ -63,26 +66,10 @@ def _status(store_path: str) -> None:
         print(f"  ... and {len(failed) - 20} more failures (load_results(store, status='failed'))")
 
 
-@contextmanager
-def _stop_on_sigterm():
-    """While the sweep runs, SIGTERM (e.g. a batch system's time limit) stops it like Ctrl-C: finished cells stay stored."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not in the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     from mango_widgets.engine.runner import INLINE, Sweep
+    from mango_widgets.records.run_folder import check_folder_could_be_written
+    from mango_widgets.runtime.signals import interrupt_on_sigterm
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
@@ -101,6 +88,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 keep_indices=not args.values_only,
             )
         if args.dry_run:
+            check_folder_could_be_written(sweep.store, what="result store")
             cells, pending = sweep.cells(), sweep.pending(retry_failed=args.retry_failed)
             print(f"{len(cells)} cells, {len(pending)} to run, {len(cells) - len(pending)} already in {sweep.store}")
             return 0
@@ -108,10 +96,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("error: --inline and --scheduler exclude each other", file=sys.stderr)
             return 2
         client = INLINE if args.inline else args.scheduler
-        with _stop_on_sigterm():
+        with interrupt_on_sigterm():  # a batch system's SIGTERM stops it like Ctrl-C: finished cells stay stored
             report = sweep.run(
                 client=client, workers=args.workers, progress=None if args.no_progress else "bar",
                 retry_failed=args.retry_failed,
+                dashboard_address=None if args.dashboard_address.lower() == "none" else args.dashboard_address,
             )
     except MangoError as error:
         print(f"error: {error}", file=sys.stderr)

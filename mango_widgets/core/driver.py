@@ -18,15 +18,7 @@ import numpy as np
 
 from mango_widgets.core.optimizers import Optimizer, make_optimizer
 from mango_widgets.core.space import LatentGrid
-from mango_widgets.errors import ConfigError
-
-
-def check_count(name: str, value, minimum: int = 1, unit: str = "") -> int:
-    """A whole number >= ``minimum`` (no bools, no silent truncation of 2.7), or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
-        kind = {0: "a non-negative number", 1: "a positive number"}.get(minimum, f"a number >= {minimum}")
-        raise ConfigError(f"{name} must be {kind}{unit} (a whole number), got {value!r}")
-    return int(value)
+from mango_widgets.errors import ConfigError, seed_number, whole_number
 
 
 def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, budget: Optional[int], params: dict) -> Optimizer:
@@ -67,11 +59,13 @@ class Driver:
         repeats: int = 1,
         **optimizer_params,
     ):
-        self.budget = None if budget is None else check_count("budget", budget, unit=" of queries")
-        self.repeats = check_count("repeats", repeats)
-        self.seed = check_count("seed", seed, minimum=0)
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0):
+            raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
+        self.budget = None if budget is None else int(budget)
+        self.repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
+        self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
-            raise ConfigError(f"repeats ({self.repeats}) cannot exceed the budget ({self.budget}): each candidate costs `repeats` queries")
+            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: each candidate costs `repeats` queries")
         self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
         self.queries = 0  # spent, repeats included
         self.optimizer_seconds = 0.0

@@ -37,7 +37,12 @@ class Generator:
     ):
         if not callable(model):
             raise ConfigError(f"a generator must be a torch module or a callable, got {type(model).__name__}")
-        lo, hi = map(float, output_range)
+        if not isinstance(grid, LatentGrid):
+            raise ConfigError(f"grid must be a LatentGrid (the search space), got {type(grid).__name__}; e.g. LatentGrid(d=128, n=64)")
+        try:
+            lo, hi = map(float, output_range)
+        except (TypeError, ValueError):
+            raise ConfigError(f"output_range must be two numbers (low, high), got {output_range!r}") from None
         if not lo < hi:
             raise ConfigError(f"output_range must be (low, high) with low < high, got {output_range}")
         self.model = model
@@ -70,6 +75,11 @@ class Generator:
         images = self.model(latents)
         if not isinstance(images, torch.Tensor):
             raise ModelOutputError(f"{self.name} returned {type(images).__name__}, expected a tensor [B, C, H, W]")
+        if images.is_complex() or images.dtype == torch.bool:
+            raise ModelOutputError(
+                f"{self.name} returned {images.dtype} pixels; a generator must return real-valued images "
+                "(for a complex output pass its .abs() or .real explicitly, in the model or a wrapper)"
+            )
         if images.ndim == 3:  # [B, H, W]: one channel
             images = images.unsqueeze(1)
         if images.ndim != 4 or images.shape[0] != latents.shape[0]:

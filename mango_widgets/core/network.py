@@ -8,15 +8,26 @@ this network only.
 """
 from __future__ import annotations
 
+import math
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 
-from mango_widgets.errors import ConfigError, ModelOutputError, unknown_choice
+from mango_widgets.core.time_mode import (
+    PROBE_BATCH,
+    PROBE_STEPS,
+    DryRun,
+    TimeMode,
+    decide,
+    first_tensor,
+    is_spiking_module,
+    multi_step_layers,
+)
+from mango_widgets.errors import ConfigError, ModelOutputError, unknown_choice, whole_number
 from mango_widgets.runtime.snn_state import reset_state
 
 TIME_MODES = ("auto", "step", "sequence", "internal", "static")
@@ -39,37 +50,16 @@ class LayerInfo:
         return f"{self.name} ({self.module_type}, {kind}, {self.units} units)"
 
 
-def is_spiking_module(module: nn.Module) -> bool:
-    """True for snnTorch and SpikingJelly neuron layers (their outputs are spikes)."""
-    root = type(module).__module__.split(".")[0]
-    if root == "snntorch":
-        import snntorch
-
-        return isinstance(module, snntorch.SpikingNeuron)
-    if root == "spikingjelly":
-        from spikingjelly.activation_based import neuron
-
-        return isinstance(module, neuron.BaseNode)
-    return False
-
-
-def detect_time_mode(module: nn.Module) -> str:
-    """Guess how the module consumes time from the neuron layers it contains."""
-    spiking = [m for m in module.modules() if is_spiking_module(m)]
-    if not spiking:
-        return "static"
-    if any(getattr(m, "step_mode", None) == "m" for m in spiking):
-        return "sequence"
-    if all(getattr(m, "step_mode", None) == "s" or getattr(m, "init_hidden", False) for m in spiking):
-        return "step"
-    return "internal"
-
-
-def _first_tensor(output):
-    """The tensor a layer emitted: snnTorch neurons may return (spikes, membrane)."""
-    if isinstance(output, (tuple, list)) and output:
-        output = output[0]
-    return output if isinstance(output, torch.Tensor) else None
+def _image_shape(input_shape) -> tuple:
+    """``input_shape`` as a tuple of positive ints (one image, channels first), or a clear error."""
+    fix = "give the shape of one image, channels first, e.g. input_shape=(1, 28, 28)"
+    try:
+        sizes = tuple(input_shape) if not isinstance(input_shape, (str, bytes)) else ()
+    except TypeError:
+        sizes = ()
+    if not sizes:
+        raise ConfigError(f"input_shape must be a sequence of sizes, got {input_shape!r}; {fix}")
+    return tuple(whole_number(size, "every size in input_shape", minimum=1, fix=fix) for size in sizes)
 
 
 class Network:
@@ -78,8 +68,10 @@ class Network:
     time_mode: ``step`` calls the module once per time step (snnTorch ``init_hidden`` nets,
     SpikingJelly single-step nets); ``sequence`` feeds [T, B, ...] once (SpikingJelly
     multi-step); ``internal`` calls once and lets the module loop over time itself
-    (it must return outputs stacked as [steps, B, classes]); ``static`` is an ANN (T = 1).
-    ``auto`` picks from the neuron layers found.
+    (it returns outputs stacked as [steps, B, classes], or already summed as [B, classes]);
+    ``static`` is an ANN (T = 1). ``auto`` learns the mode from one dry forward pass (how often
+    each neuron layer runs in one call, and the output's leading dimensions); ``time_mode_reason``
+    says what it saw. The same pass finds the probe-able layers and checks ``input_shape``.
     """
 
     def __init__(
@@ -98,21 +90,25 @@ class Network:
             raise ConfigError(f"a network must be a torch.nn.Module, got {type(module).__name__}")
         if time_mode not in TIME_MODES:
             raise unknown_choice("time mode", time_mode, TIME_MODES)
-        if int(T) < 1:
-            raise ConfigError(f"T (time steps of exposure) must be >= 1, got {T}")
+        T = whole_number(T, "T (time steps of exposure)", minimum=1, fix="the paper exposes each image for T = 20..100 steps")
         self.module = module.to(device).eval()
-        self.input_shape = tuple(int(s) for s in input_shape)
-        self.time_mode = detect_time_mode(module) if time_mode == "auto" else time_mode
-        self.T = 1 if self.time_mode == "static" else int(T)
+        self.input_shape = _image_shape(input_shape)
         self.classes = tuple(classes) if classes is not None else None
         self.preprocess = preprocess
-        self.max_batch = int(max_batch)
+        self.max_batch = whole_number(max_batch, "max_batch", minimum=1)
         self.device = torch.device(device)
         self.name = name
+        self.T = T
+        self.time_mode = time_mode
         self._layers: Optional[Dict[str, LayerInfo]] = None
         self._layouts: Dict[str, str] = {}
+        self.output_shape: Optional[tuple] = None  # per image, e.g. (10,) for a 10-class classifier
         # the SNN state lives inside the module: one exposure at a time per network
         self._lock = threading.RLock()
+        chosen, run = self._detect(time_mode)
+        self.time_mode, self.time_mode_reason = chosen.mode, chosen.reason
+        self.T = 1 if self.time_mode == "static" else T
+        self._learn_from(run)
 
     def __getstate__(self):
         """For copy/pickle: without the lock, and with the SNN state cleared (a finished
@@ -128,7 +124,10 @@ class Network:
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"Network({self.name!r}, time_mode={self.time_mode!r}, T={self.T}, input_shape={self.input_shape})"
+        return (
+            f"Network({self.name!r}, time_mode={self.time_mode!r}, T={self.T}, input_shape={self.input_shape}) "
+            f"# {self.time_mode_reason}"
+        )
 
     @property
     def spiking(self) -> bool:
@@ -136,42 +135,86 @@ class Network:
 
     # ----------------------------------------------------------------- layers
     def layers(self) -> Dict[str, LayerInfo]:
-        """Every probe-able layer by dotted name (found with one dry forward pass)."""
-        with self._lock:
-            if self._layers is None:
-                self._layers = self._discover_layers()
-            return self._layers
+        """Every probe-able layer by dotted name (found by the dry forward pass at construction)."""
+        return dict(self._layers)
 
     def layer(self, name: str) -> LayerInfo:
         """Info of one layer, or a clear error listing the valid names."""
-        layers = self.layers()
+        layers = self._layers
         if name not in layers:
             raise unknown_choice("layer", name, [info.describe() for info in layers.values()])
         return layers[name]
 
     def check_unit(self, layer: str, unit: int) -> None:
         units = self.layer(layer).units
-        if not 0 <= int(unit) < units:
+        unit = whole_number(unit, "unit", fix=f"units of layer {layer!r} are 0..{units - 1}")
+        if not 0 <= unit < units:
             raise ConfigError(f"unit {unit} is out of range for layer {layer!r}: valid units are 0..{units - 1}")
 
-    def _discover_layers(self) -> Dict[str, LayerInfo]:
+    # ------------------------------------------------------------ dry run
+    def _detect(self, time_mode: str) -> Tuple[TimeMode, DryRun]:
+        """The time mode (given, or learned from a dry forward pass) and that pass."""
+        if time_mode != "auto":
+            return TimeMode(time_mode, f"{time_mode}: given as time_mode={time_mode!r}"), self._dry_run(time_mode)
+        spiking = [name for name, m in self.module.named_modules() if name and is_spiking_module(m)]
+        tries = ["sequence", "step"] if multi_step_layers(self.module) else ["step", "sequence"]
+        if not spiking:
+            tries = ["static"]
+        try:
+            run = self._dry_run(tries[0])
+        except ConfigError as first:
+            if len(tries) == 1:
+                raise
+            try:
+                run = self._dry_run(tries[1])
+            except ConfigError:
+                raise first from None
+        return decide(run, spiking), run
+
+    @torch.inference_mode()
+    def _dry_run(self, mode: str) -> DryRun:
+        """One forward call on zero images, recording how often each layer ran and what it emitted."""
         modules = self._candidate_modules()
-        batch = 3 if self.T != 3 else 5
-        seen: Dict[str, torch.Tensor] = {}
+        steps = PROBE_STEPS if mode == "sequence" else 1
+        images = torch.zeros((PROBE_BATCH,) + self.input_shape, device=self.device)
+        calls: Dict[str, int] = {}
+        outputs: Dict[str, torch.Tensor] = {}
 
         def recorder(name):
             def hook(_module, _inputs, output):
-                tensor = _first_tensor(output)
-                if tensor is not None and name not in seen:
-                    seen[name] = tensor.detach()
+                calls[name] = calls.get(name, 0) + 1
+                tensor = first_tensor(output)
+                if tensor is not None and name not in outputs:
+                    outputs[name] = tensor.detach()
 
             return hook
 
-        with self._hooks({name: recorder(name) for name in modules}):
-            self._forward(torch.zeros((batch,) + self.input_shape, device=self.device))
+        x = images
+        try:
+            x = self.preprocess(images) if self.preprocess is not None else images
+            if mode == "sequence":
+                x = x.unsqueeze(0).expand(steps, *x.shape).contiguous()
+            reset_state(self.module)
+            with self._hooks({name: recorder(name) for name in modules}):
+                output = self.module(x)
+        except Exception as error:
+            raise ConfigError(
+                f"{self.name} failed on a dry forward pass with input_shape={self.input_shape} "
+                f"(fed a tensor of shape {tuple(x.shape)}): {type(error).__name__}: {error}. "
+                "Pass the shape of one image the module takes, channels first (e.g. input_shape=(1, 28, 28) for MNIST, "
+                "(3, 32, 32) for CIFAR-10), the preprocess= that turns generator images into it, or time_mode= if it "
+                "expects another layout of time"
+            ) from error
+        finally:
+            reset_state(self.module)
+        return DryRun(tuple(x.shape), PROBE_BATCH, steps, calls, outputs, first_tensor(output))
+
+    def _learn_from(self, run: DryRun) -> None:
+        """Probe-able layers, their layouts and the output shape, from a dry run."""
+        modules = self._candidate_modules()
         layers = {}
-        for name, tensor in seen.items():
-            layout = self._layout_of(tensor, batch)
+        for name, tensor in run.outputs.items():
+            layout = self._layout_of(tensor, run.batch, run.steps)
             if layout is None:
                 continue
             per_sample = tensor.shape[2:] if layout == "time-major" else tensor.shape[1:]
@@ -187,7 +230,14 @@ class Network:
             )
         if not layers:
             raise ConfigError(f"{self.name} has no probe-able layer (no leaf module emitted a [batch, units, ...] tensor)")
-        return layers
+        self._layers = layers
+        out = run.output
+        if out is not None:
+            layout = self._layout_of(out, run.batch, run.steps)
+            if self.time_mode == "internal" and layout is None and out.ndim >= 2 and out.shape[1] == run.batch:
+                layout = "time-major"  # [steps, B, ...] stacked by the module's own loop
+            if layout is not None:
+                self.output_shape = tuple(int(s) for s in (out.shape[2:] if layout == "time-major" else out.shape[1:]))
 
     def _candidate_modules(self) -> Dict[str, nn.Module]:
         """Leaf modules and neuron layers (whose surrogate-gradient children are skipped)."""
@@ -203,16 +253,18 @@ class Network:
                 candidates[name] = module
         return candidates
 
-    def _layout_of(self, tensor: torch.Tensor, batch: int) -> Optional[str]:
+    def _layout_of(self, tensor: torch.Tensor, batch: int, steps: int) -> Optional[str]:
         """How a layer lays out time and batch: [B, ...], [T, B, ...] or [T*B, ...]."""
         if tensor.ndim < 1:
             return None
-        if self.time_mode == "sequence" and tensor.ndim >= 2 and tensor.shape[:2] == (self.T, batch):
+        if self.time_mode == "sequence" and tensor.ndim >= 2 and tensor.shape[:2] == (steps, batch):
             return "time-major"
-        if self.time_mode == "sequence" and tensor.shape[0] == self.T * batch:
+        if self.time_mode == "sequence" and tensor.shape[0] == steps * batch:
             return "flat"
         if tensor.shape[0] == batch:
             return "batch"
+        if self.time_mode == "internal" and tensor.ndim >= 3 and tensor.shape[1] == batch:
+            return "time-major"  # a multi-step layer inside a module that makes its own time axis
         return None
 
     # ---------------------------------------------------------------- running
@@ -278,7 +330,7 @@ class Network:
             layout = self._layouts[name]
 
             def hook(_module, _inputs, output):
-                tensor = _first_tensor(output).float()
+                tensor = first_tensor(output).float()
                 if layout == "flat":
                     tensor = tensor.reshape(self.T, batch, *tensor.shape[1:])
                 if layout == "batch":
@@ -297,14 +349,14 @@ class Network:
 
     def _aggregate_output(self, outputs: List, batch: int) -> torch.Tensor:
         """Time-average of the network output: [B, classes]."""
-        tensors = [_first_tensor(out) for out in outputs]
+        tensors = [first_tensor(out) for out in outputs]
         if any(t is None for t in tensors):
             raise ModelOutputError(f"{self.name} did not return a tensor of class scores")
         if self.time_mode in ("sequence", "internal"):
             stacked = tensors[0].float()
-            if stacked.ndim == 2:  # an internal-loop net that already summed over time
-                stacked = stacked.unsqueeze(0)
-            stacked = stacked.reshape(-1, batch, stacked.shape[-1])
+            per_image = math.prod(self.output_shape) if self.output_shape else stacked.shape[-1]
+            # [steps, B, ...], [steps * B, ...] or (a net that already summed over time) [B, ...]
+            stacked = stacked.reshape(-1, batch, per_image)
         else:
             stacked = torch.stack([t.float() for t in tensors]).reshape(len(tensors), batch, -1)
         return stacked.mean(0)

@@ -16,7 +16,7 @@ from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import Network
 from mango_widgets.core.noise import PoissonNoise
 from mango_widgets.core.targets import Target, parse_target
-from mango_widgets.errors import ConfigError, ModelOutputError
+from mango_widgets.errors import ConfigError, ModelOutputError, seed_number
 
 
 class Objective:
@@ -38,7 +38,7 @@ class Objective:
         self._check_shapes()
         self.cache_enabled = cache
         self.noise = noise
-        self._noise_rng = np.random.default_rng(seed)
+        self._noise_rng = np.random.default_rng(seed_number(seed))
         self._cache: Dict[bytes, float] = {}
         self.queries = 0
         self.evaluations = 0

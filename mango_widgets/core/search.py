@@ -18,7 +18,7 @@ from mango_widgets.core.driver import Driver
 from mango_widgets.core.history import MEI, History
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.optimizers import Optimizer
-from mango_widgets.errors import ConfigError
+from mango_widgets.errors import ConfigError, whole_number
 from mango_widgets.runtime.threads import default_threads, torch_threads
 
 STATES = ("ready", "running", "finished", "stopped", "failed")
@@ -62,17 +62,20 @@ class Throttle:
 
 
 class Search:
-    """Maximise ``objective`` with ``optimizer`` (an instance or a registry name) in ``budget`` queries.
+    """Maximise ``objective`` with ``method`` (an optimizer instance or a registry name) in ``budget`` queries.
 
     ``repeats`` shows each candidate that many times and tells the optimizer the mean (each
     showing counts against the budget); ``retest`` re-measures the final MEI that many extra
-    times and reports mean and standard error (for noisy objectives).
+    times and reports mean and standard error (for noisy objectives). Parameters of a method
+    given by name go in ``optimizer_params`` or as extra keywords, e.g.
+    ``Search(objective, "nevergrad", optimizer="CMA")`` or ``optimizer_params={"optimizer": "CMA"}``
+    (``Search(objective, optimizer="tt-b")``, without a method, still names the method).
     """
 
     def __init__(
         self,
         objective: Objective,
-        optimizer: Union[str, Optimizer] = "tt-b",
+        method: Union[str, Optimizer, None] = None,
         budget: int = 2000,
         seed: int = 0,
         callbacks: Iterable[Callable[[SearchEvent], None]] = (),
@@ -81,14 +84,19 @@ class Search:
         threads: Optional[int] = -1,
         repeats: int = 1,
         retest: int = 0,
-        **optimizer_params,
+        optimizer_params: Optional[dict] = None,
+        **params,
     ):
-        if isinstance(retest, bool) or not isinstance(retest, (int, np.integer)) or retest < 0:
-            raise ConfigError(f"retest must be an integer >= 0 (extra measurements of the final MEI), got {retest!r}")
+        if method is None:  # the older spelling Search(objective, optimizer="tt-b")
+            method = params.pop("optimizer", "tt-b")
+        optimizer_params = {**(optimizer_params or {}), **params}
+        retest = whole_number(retest, "retest", minimum=0, fix="the MEI is re-measured a whole number of times")
+        if threads is not None and threads != -1:
+            threads = whole_number(threads, "threads", minimum=1, fix="use None to leave torch's setting, or -1 for the default")
         self.objective = objective
-        self.driver = Driver(objective.grid, optimizer, budget=budget, seed=seed, repeats=repeats, **optimizer_params)
+        self.driver = Driver(objective.grid, method, budget=budget, seed=seed, repeats=repeats, **optimizer_params)
         self.optimizer = self.driver.optimizer
-        self.budget, self.seed, self.repeats, self.retest = self.driver.budget, self.driver.seed, self.driver.repeats, int(retest)
+        self.budget, self.seed, self.repeats, self.retest = self.driver.budget, self.driver.seed, self.driver.repeats, retest
         self.callbacks = list(callbacks)
         self.throttle = Throttle(every_seconds, every_queries)
         self.threads = default_threads() if threads == -1 else threads
@@ -96,6 +104,7 @@ class Search:
         self.state = "ready"
         self.error: Optional[BaseException] = None
         self.mei: Optional[MEI] = None
+        self.interrupted = False  # True when a KeyboardInterrupt (Ctrl-C, SIGTERM) stopped the run
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -122,8 +131,8 @@ class Search:
             with torch_threads(self.threads):
                 self._loop()
             self.state = "stopped" if self._stop.is_set() and self._candidates_left() else "finished"
-        except KeyboardInterrupt:
-            self.state = "stopped"
+        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM where the caller maps it): the caller may end too
+            self.state, self.interrupted = "stopped", True
         except BaseException as error:  # keep the history, then tell the caller
             self.state = "failed"
             self.error = error
@@ -207,6 +216,22 @@ class Search:
                 self.state, self.error = "failed", error
         finally:
             self._done.set()
+
+    def mei_so_far(self) -> Optional[MEI]:
+        """The best image found so far (the final MEI once the search has ended; no re-test);
+        safe to call from a progress callback, e.g. to save partial results."""
+        if self.mei is not None:
+            return self.mei
+        index = self.history.best_index
+        if index is None:
+            return None
+        return MEI(
+            index=index,
+            latent=self.objective.grid.to_latent(index[None])[0],
+            image=self.objective.images(index[None])[0].cpu().numpy(),
+            activation=self.history.best_value,
+            query=self.history.best_query,
+        )
 
     def _make_mei(self) -> Optional[MEI]:
         index = self.history.best_index

@@ -6,13 +6,15 @@ the TT-s and TT-b presets: n = 2**q points on an axis become q binary axes.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from functools import cached_property
 from statistics import NormalDist
 
 import numpy as np
 
-from mango_widgets.errors import ConfigError
+from mango_widgets.errors import ConfigError, whole_number
 
 SPACINGS = ("uniform", "normal")
 
@@ -29,8 +31,14 @@ class LatentGrid:
     spacing: str = "uniform"
 
     def __post_init__(self):
-        if int(self.d) < 1 or int(self.n) < 2:
-            raise ConfigError(f"a grid needs d >= 1 and n >= 2 points per axis, got d={self.d}, n={self.n}")
+        fix = "a grid has d >= 1 whole axes of n >= 2 whole points each, e.g. LatentGrid(d=128, n=64)"
+        object.__setattr__(self, "d", whole_number(self.d, "the grid's d (latent axes)", minimum=1, fix=fix))
+        object.__setattr__(self, "n", whole_number(self.n, "the grid's n (points per axis)", minimum=2, fix=fix))
+        for name in ("low", "high"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ConfigError(f"the grid's {name} must be a finite number, got {value!r}")
+            object.__setattr__(self, name, float(value))
         if self.spacing not in SPACINGS:
             raise ConfigError(f"unknown spacing {self.spacing!r}; use one of {', '.join(SPACINGS)}")
         if self.spacing == "uniform" and not self.low < self.high:
@@ -72,7 +80,7 @@ class LatentGrid:
         """``count`` uniformly random grid indices [count, d]."""
         return rng.integers(0, self.n, size=(count, self.d), dtype=np.int64)
 
-    def quantized(self) -> "QuantizedGrid":
+    def quantized(self) -> QuantizedGrid:
         """The binary view of this grid (needs n to be a power of two)."""
         return QuantizedGrid(self)
 

@@ -5,6 +5,7 @@ or ``"class:3"`` (class 3), and read their activation out of :meth:`Network.run`
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Dict, Union
 
@@ -45,7 +46,14 @@ class ClassTarget:
         return f"class:{self.index}"
 
     def validate(self, network: Network) -> None:
-        classes = network.run(torch.zeros((1,) + network.input_shape))[OUTPUT].shape[1]
+        shape = network.output_shape
+        if shape is None or len(shape) != 1:
+            per_image = "no tensor" if shape is None else f"{list(shape)} ({math.prod(shape):,} values)"
+            raise ConfigError(
+                f"a class target needs a classifier output [batch, classes], but {network.name} returns {per_image} per image; "
+                "probe a unit of a layer instead ('layer:unit', see network.layers()) or add a classification head"
+            )
+        classes = shape[0]
         if not 0 <= int(self.index) < classes:
             raise ConfigError(f"class {self.index} is out of range: {network.name} has classes 0..{classes - 1}")
 

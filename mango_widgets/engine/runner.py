@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from mango_widgets.engine.cluster import DEFAULT_DASHBOARD
 from mango_widgets.engine.outcome import failure_outcome
 from mango_widgets.engine.spec import Cell, as_names, model_source, parse_ints
 from mango_widgets.engine.store import DATABASE, ResultStore
@@ -141,6 +142,8 @@ class Sweep:
             raise unknown_choice("spacing", spacing, SPACINGS)
         self.spacing = spacing
         self.store = Path(store)
+        if self.store.exists() and not self.store.is_dir():
+            raise ConfigError(f"the store {self.store} is a file; a result store is a folder: pick another --store path")
         self.keep_indices = bool(keep_indices)
         self.max_networks = int(max_networks)
         self._cells: Optional[List[Cell]] = None
@@ -202,14 +205,14 @@ class Sweep:
         }
 
     @classmethod
-    def from_dict(cls, spec: dict, **overrides) -> "Sweep":
+    def from_dict(cls, spec: dict, **overrides) -> Sweep:
         """The sweep a :meth:`to_dict` describes (``overrides`` replace entries, e.g. ``store=``)."""
         spec = {**spec, **overrides}
         spec.pop("cells", None)
         return cls(**spec)
 
     @classmethod
-    def resume(cls, store: Union[str, Path], **overrides) -> "Sweep":
+    def resume(cls, store: Union[str, Path], **overrides) -> Sweep:
         """The latest sweep run on ``store``, to run again (finished cells are skipped); ``overrides``
         replace entries (e.g. ``network=`` the model source object of a sweep on your own models)."""
         spec = ResultStore(store, create=False).last_spec()
@@ -231,22 +234,25 @@ class Sweep:
 
     # --------------------------------------------------------------- running
     def run(self, client=None, workers: Optional[int] = None, progress="auto", retry_failed: bool = False,
-            callbacks: Iterable[Callable[[SweepEvent], None]] = ()) -> SweepReport:
+            callbacks: Iterable[Callable[[SweepEvent], None]] = (), dashboard_address: Optional[str] = DEFAULT_DASHBOARD) -> SweepReport:
         """Run the pending cells and wait; returns a :class:`SweepReport` (Ctrl-C stops, keeping what finished).
 
         ``client``: None starts a local Dask cluster with ``workers`` single-threaded worker
         processes (default: one per core); a ``distributed.Client`` or a scheduler address runs on
         that cluster; ``"inline"`` runs here, without Dask. ``progress``: "auto" (widget in
         Jupyter, else a progress bar), "bar", "widget", None, or a callable taking events.
+        ``dashboard_address``: where the dashboard of a cluster started here listens (default: this
+        machine only, a free port; None: no dashboard); its scheduler and workers listen on 127.0.0.1.
         """
-        return self._make_run(client, workers, progress, retry_failed, callbacks).run()
+        return self._make_run(client, workers, progress, retry_failed, callbacks, dashboard_address).run()
 
     def start(self, client=None, workers: Optional[int] = None, progress="auto", retry_failed: bool = False,
-              callbacks: Iterable[Callable[[SweepEvent], None]] = ()) -> "SweepRun":
+              callbacks: Iterable[Callable[[SweepEvent], None]] = (),
+              dashboard_address: Optional[str] = DEFAULT_DASHBOARD) -> SweepRun:
         """Like :meth:`run` but in a background thread; returns the :class:`SweepRun` (``wait``, ``stop``)."""
-        return self._make_run(client, workers, progress, retry_failed, callbacks).start()
+        return self._make_run(client, workers, progress, retry_failed, callbacks, dashboard_address).start()
 
-    def _make_run(self, client, workers, progress, retry_failed, callbacks) -> "SweepRun":
+    def _make_run(self, client, workers, progress, retry_failed, callbacks, dashboard_address) -> SweepRun:
         from mango_widgets.engine.progress import make_progress
 
         if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
@@ -257,7 +263,9 @@ class Sweep:
         display = make_progress(progress)
         if display is not None:
             handlers.append(display)
-        return SweepRun(self, client, workers, retry_failed, handlers)
+        run = SweepRun(self, client, workers, retry_failed, handlers)
+        run.dashboard_address = dashboard_address
+        return run
 
 
 def _span(numbers: Sequence[int]) -> str:
@@ -299,6 +307,7 @@ class SweepRun:
         self.callbacks = callbacks
         self.report: Optional[SweepReport] = None
         self.error: Optional[BaseException] = None
+        self.dashboard_address: Optional[str] = DEFAULT_DASHBOARD  # of a cluster this run starts
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -315,7 +324,7 @@ class SweepRun:
     def wait(self, timeout: Optional[float] = None) -> bool:
         return self._done.wait(timeout)
 
-    def start(self) -> "SweepRun":
+    def start(self) -> SweepRun:
         self._thread = threading.Thread(target=self._run_in_thread, name="mango-sweep", daemon=True)
         self._thread.start()
         return self
@@ -382,18 +391,16 @@ class SweepRun:
         self._execute_dask(cells, on_record, report)
 
     def _execute_dask(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, as_completed
 
+        from mango_widgets.engine.cluster import start_local_cluster
         from mango_widgets.engine.plugin import ModelCachePlugin
 
         owned = []
         try:
             client = self.client
             if client is None:
-                cluster = LocalCluster(
-                    n_workers=self.workers or default_workers(), threads_per_worker=1, processes=True,
-                    dashboard_address=":0",
-                )
+                cluster = start_local_cluster(self.workers or default_workers(), self.dashboard_address)
                 owned.append(cluster)
                 client = Client(cluster)
                 owned.insert(0, client)

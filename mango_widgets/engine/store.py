@@ -19,7 +19,6 @@ keep their error and traceback and are replaced when retried.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -34,6 +33,9 @@ import numpy as np
 from mango_widgets.engine.outcome import search_outcome
 from mango_widgets.engine.spec import KEY_FIELDS, Cell
 from mango_widgets.errors import ConfigError
+from mango_widgets.records.atomic import write_npz, write_png
+from mango_widgets.records.folder_lock import FolderLock
+from mango_widgets.records.run_folder import check_writable_folder
 
 #: version of the store's layout; a newer store refuses to be written by older code
 FORMAT = 1
@@ -89,72 +91,6 @@ def cell_stem(cell: Cell) -> str:
     ])
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a flushed temporary file and a rename (readers never see a partial file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def _npz_bytes(**arrays) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: v for k, v in arrays.items() if v is not None})
-    return buffer.getvalue()
-
-
-def _png_bytes(image: np.ndarray, scale: int = 4) -> bytes:
-    from PIL import Image
-
-    array = (np.clip(np.asarray(image, dtype=np.float32), 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
-    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-class _WriterLock:
-    """An exclusive lock on a file, held while this process writes the store (the OS drops it if we die)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._handle = None
-
-    def acquire(self) -> None:
-        if self._handle is not None:
-            return
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this platform: rely on SQLite's own locking
-            self._handle = False
-            return
-        handle = open(self.path, "a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ConfigError(
-                f"the result store {self.path.parent} is being written by {holder}; wait for that sweep to end "
-                "(or stop it), close other ResultStore objects on it, or use another store folder"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle:
-            self._handle.close()  # closing drops the flock
-        self._handle = None
-
-
 class ResultStore:
     """A folder of sweep results: ``put`` finished searches, ask what is done, load a DataFrame.
 
@@ -165,15 +101,18 @@ class ResultStore:
     def __init__(self, path: Union[str, Path], create: bool = True):
         self.path = Path(path)
         self.database = self.path / DATABASE
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"{self.path} is a file; a result store is a folder: pick another path")
         if not self.database.exists():
             if not create:
                 raise ConfigError(f"no result store at {self.path} (no {DATABASE}); check the path or run a sweep there first")
-            if self.path.exists() and not self.path.is_dir():
-                raise ConfigError(f"{self.path} is a file; a result store is a folder: pick another path")
-            self.path.mkdir(parents=True, exist_ok=True)
+            check_writable_folder(self.path, what="result store folder")
         self._lock = threading.RLock()
         self._writer: Optional[sqlite3.Connection] = None
-        self._writer_lock = _WriterLock(self.path / LOCK_FILE)
+        self._writer_lock = FolderLock(
+            self.path / LOCK_FILE, what="result store", verb="is being written by",
+            advice="wait for that sweep to end (or stop it), close other ResultStore objects on it, or use another store folder",
+        )
         with self._lock:
             self._initialise()
 
@@ -181,7 +120,7 @@ class ResultStore:
         counts = self.counts()
         return f"ResultStore({str(self.path)!r}, done={counts.get('done', 0)}, failed={counts.get('failed', 0)})"
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -194,6 +133,15 @@ class ResultStore:
         return connection
 
     def _initialise(self) -> None:
+        try:
+            self._create_or_check()
+        except sqlite3.DatabaseError as error:
+            raise ConfigError(
+                f"{self.database} is not a result store database ({error}): it is damaged or another file. Move it "
+                "away (its cells' files stay in cells/) and run the sweep again to recompute, or restore it from a backup"
+            ) from None
+
+    def _create_or_check(self) -> None:
         connection = self._connect()
         try:
             exists = connection.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='cells'").fetchone()
@@ -315,15 +263,16 @@ class ResultStore:
         values = record.get("history_values")
         if values is not None and len(values):
             files["history_file"] = f"{stem}.history.npz"
-            _write_atomically(self.path / files["history_file"], _npz_bytes(values=values, indices=record.get("history_indices")))
+            write_npz(self.path / files["history_file"], values=values, indices=record.get("history_indices"))
         if record.get("mei_index") is not None:
             files["mei_file"] = f"{stem}.mei.npz"
-            _write_atomically(self.path / files["mei_file"], _npz_bytes(
+            write_npz(
+                self.path / files["mei_file"],
                 index=np.asarray(record["mei_index"], dtype=np.int64), latent=record.get("mei_latent"), image=record.get("mei_image"),
-            ))
+            )
         if record.get("mei_image") is not None:
             files["mei_png"] = f"{stem}.png"
-            _write_atomically(self.path / files["mei_png"], _png_bytes(record["mei_image"]))
+            write_png(self.path / files["mei_png"], record["mei_image"], scale=4)
         return files
 
     @staticmethod
@@ -358,7 +307,7 @@ class ResultStore:
         return row
 
     # --------------------------------------------------------------- reading
-    def _read(self) -> "_Reader":
+    def _read(self) -> _Reader:
         return _Reader(self)
 
     def keys(self, status: Optional[str] = None) -> Set[str]:

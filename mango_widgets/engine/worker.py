@@ -25,7 +25,7 @@ class ModelCache:
 
     def __init__(self, max_networks: int = 4):
         self.max_networks = max(1, int(max_networks))
-        self._networks: "OrderedDict[tuple, tuple]" = OrderedDict()
+        self._networks: OrderedDict[tuple, tuple] = OrderedDict()
         self._generators: dict = {}
         self._lock = threading.Lock()
         self.loads = 0  # how many models were built (a test checks that they are reused)
@@ -85,6 +85,8 @@ def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indice
         search.run()
     except Exception:  # the search keeps its history and error; the record says what happened
         pass
+    if search.interrupted:  # Ctrl-C / SIGTERM: the sweep stops; this cell is not a failure, it reruns on resume
+        raise KeyboardInterrupt(f"interrupted during {cell.key}")
     record = search_outcome(search, model_sha256, generator_sha256, started=started, keep_indices=keep_indices)
     if worker:
         record["worker"] = worker

@@ -17,7 +17,7 @@ from mango_widgets.core.network import Network
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, WeightsError
-from mango_widgets.models.checkpoints import load_state_dict
+from mango_widgets.models.checkpoints import load_state_dict, sha256_of
 
 #: a hidden spiking unit used by examples when none is given
 DEFAULT_TARGET = "lif3:0"
@@ -42,19 +42,55 @@ def load_manifest(directory: Optional[str] = None) -> dict:
         raise WeightsError(f"demo weights manifest {path} is corrupt ({error}); reinstall mango_widgets") from error
 
 
-def _build(spec: dict):
-    module_name, _, attribute = spec["builder"].partition(":")
-    builder = getattr(importlib.import_module(module_name), attribute)
-    return builder(**spec.get("kwargs", {}))
+#: architectures a weights manifest may name, by the "builder" string it uses -> (module, function);
+#: nothing else is ever imported or called on a manifest's word
+BUILDERS = {
+    "mango_widgets.models.architectures.demo_snn:demo_snn": ("mango_widgets.models.architectures.demo_snn", "demo_snn"),
+    "mango_widgets.models.architectures.dcgan:DCGANGenerator": ("mango_widgets.models.architectures.dcgan", "DCGANGenerator"),
+}
+
+
+def _builder(spec: dict):
+    """The registered function that builds ``spec["builder"]``, or a WeightsError listing the known ones."""
+    name = spec.get("builder")
+    if name not in BUILDERS:
+        raise WeightsError(
+            f"the weights manifest names an unknown builder {name!r}; only these architectures can be built: "
+            f"{', '.join(BUILDERS)}. Use a manifest written by `mango train-demo`, or load your own models with "
+            "mango_widgets.models.zoo"
+        )
+    kwargs = spec.get("kwargs", {})
+    if not isinstance(kwargs, dict) or not all(isinstance(v, (int, float, str, bool, type(None))) for v in kwargs.values()):
+        raise WeightsError(f"the builder arguments in the weights manifest must be plain numbers or strings, got {kwargs!r}")
+    module_name, attribute = BUILDERS[name]
+    return getattr(importlib.import_module(module_name), attribute), kwargs
+
+
+def _verified_file(filename: str, directory: Optional[str]) -> Path:
+    """The path of a weights file listed in the manifest, after its sha256 matched (nothing is built before)."""
+    files = load_manifest(directory).get("files")
+    entry = files.get(filename) if isinstance(files, dict) and isinstance(filename, str) else None
+    if not isinstance(entry, dict) or Path(filename).name != filename:
+        raise WeightsError(f"{filename!r} is not a file listed in the demo manifest; reinstall mango_widgets")
+    path = Path(directory or weights_dir()) / filename
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} does not exist; reinstall the package (or retrain with `mango train-demo`)")
+    if sha256_of(path) != entry.get("sha256"):
+        raise WeightsError(
+            f"weights file {path} is corrupt: its sha256 does not match the manifest; "
+            "reinstall the package (or retrain with `mango train-demo`)"
+        )
+    return path
 
 
 def _load(spec: dict, filename: str, directory: Optional[str]):
-    manifest = load_manifest(directory)
-    entry = manifest["files"].get(filename)
-    if entry is None:
-        raise WeightsError(f"{filename} is not listed in the demo manifest; reinstall mango_widgets")
-    module = _build(spec)
-    return load_state_dict(module, Path(directory or weights_dir()) / filename, sha256=entry["sha256"])
+    path = _verified_file(filename, directory)
+    builder, kwargs = _builder(spec)
+    try:
+        module = builder(**kwargs)
+    except TypeError as error:
+        raise WeightsError(f"cannot build {spec['builder']} with the manifest's arguments {kwargs}: {error}") from error
+    return load_state_dict(module, path)
 
 
 def demo_epochs(directory: Optional[str] = None) -> list:
@@ -73,7 +109,7 @@ def demo_network(epoch: Optional[int] = None, T: Optional[int] = None, directory
     return Network(
         module,
         input_shape=spec["input_shape"],
-        T=T or spec["T"],
+        T=spec["T"] if T is None else T,
         classes=spec.get("classes"),
         name=f"demo-snn@epoch{epoch}",
     )

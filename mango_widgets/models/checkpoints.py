@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,27 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_checkpoint(path, map_location="cpu"):
+    """``torch.load`` of a file with tensors and plain values only (``weights_only=True``), or a
+    :class:`WeightsError` that says what is wrong with it (empty, truncated, pickled code...)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} does not exist; check the path (or retrain, see docs/training.md)")
+    size = path.stat().st_size
+    if size == 0:
+        raise WeightsError(f"weights file {path} is empty (0 bytes): it was never written completely; "
+                           "use another checkpoint or save/download it again")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises many kinds for bad files
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
+        reason = text.splitlines()[0] if text else "no reason given"
+        hint = "it holds pickled objects, which are refused for safety; save a state_dict of tensors"
+        if "weights_only" not in str(error) and "Unsupported global" not in str(error):
+            hint = f"it is truncated or not a torch checkpoint ({size:,} bytes); use another checkpoint or save it again"
+        raise WeightsError(f"cannot read weights file {path}: {type(error).__name__}: {reason}; {hint}") from error
+
+
 def load_state_dict(module: nn.Module, path, sha256: Optional[str] = None) -> nn.Module:
     """Load a state_dict file into ``module`` (tensors only, never pickled code).
 
@@ -33,10 +55,7 @@ def load_state_dict(module: nn.Module, path, sha256: Optional[str] = None) -> nn
             f"weights file {path} is corrupt: its sha256 does not match the manifest; "
             "reinstall the package (or retrain with `mango train-demo`)"
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for bad files
-        raise WeightsError(f"cannot read weights file {path}: {error}") from error
+    state = read_checkpoint(path)
     if not isinstance(state, dict):
         raise WeightsError(f"{path} does not hold a state_dict (got {type(state).__name__})")
     own = module.state_dict()

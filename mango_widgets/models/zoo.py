@@ -174,7 +174,7 @@ def make_network(name: str, T: Optional[int] = None, weights=None, dataset: Opti
         raise ConfigError(f"dataset {spec.name} has {len(spec.mean)}-channel images but {name} takes {input_shape}; "
                           f"pick a dataset with {input_shape[0]} channel(s) (its own is {entry.dataset!r})")
     side = resize or entry.resize
-    network = Network(module, input_shape=input_shape, T=T or entry.T, classes=spec.classes,
+    network = Network(module, input_shape=input_shape, T=entry.T if T is None else T, classes=spec.classes,
                       preprocess=Preprocess(spec.mean, spec.std, side), device=device, name=name)
     network.zoo_spec = {**module.mango_spec, "T": network.T, "dataset": spec.name,
                         "input_size": input_size, "resize": resize}

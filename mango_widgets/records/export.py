@@ -7,6 +7,7 @@ Usable from plain Python and from the explorer's Export button.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from mango_widgets.core.search import Search
 from mango_widgets.errors import ConfigError
+from mango_widgets.records.atomic import write_bytes
 from mango_widgets.records.results import save_search
 
 #: file name of the animation inside an exported result folder
@@ -87,10 +89,9 @@ def best_so_far_frames(search: Search, max_frames: int = 60, scale: int = 4) -> 
 def save_progress_gif(search: Search, path: Union[str, Path], max_frames: int = 60, scale: int = 4) -> Path:
     """Write the best-so-far MEI animation of ``search`` as a looping GIF; returns its path."""
     frames, durations = best_so_far_frames(search, max_frames=max_frames, scale=scale)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=False)
-    return path
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=False)
+    return write_bytes(path, buffer.getvalue())
 
 
 def export_search(search: Search, folder: Union[str, Path], gif: bool = True, max_frames: int = 60) -> Path:

@@ -1,7 +1,11 @@
 """Static plots (matplotlib) for files and the CLI; they draw into the axes they are given."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
+
+from mango_widgets.records.atomic import write_bytes
 
 
 def plot_activation_curve(ax, values: np.ndarray, label: str = "", show_queries: bool = True):
@@ -19,7 +23,7 @@ def plot_activation_curve(ax, values: np.ndarray, label: str = "", show_queries:
 
 
 def save_activation_curve(values: np.ndarray, path, title: str = "") -> None:
-    """Write the activation curve of one search as a PNG."""
+    """Write the activation curve of one search as a PNG (atomically)."""
     from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
     figure = Figure(figsize=(6, 3.5), dpi=120)
@@ -28,4 +32,6 @@ def save_activation_curve(values: np.ndarray, path, title: str = "") -> None:
     ax.set_title(title)
     ax.legend(loc="lower right")
     figure.tight_layout()
-    figure.savefig(path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    write_bytes(path, buffer.getvalue())

@@ -11,15 +11,19 @@ import threading
 from contextlib import contextmanager
 from typing import Optional
 
+from mango_widgets.errors import ConfigError, whole_number
+
 #: environment variable that overrides the default thread count of searches
 THREADS_ENV = "MANGO_THREADS"
 
 
 def default_threads() -> Optional[int]:
     """Threads a search uses unless told otherwise: $MANGO_THREADS, else all cores."""
-    value = os.environ.get(THREADS_ENV)
+    value = os.environ.get(THREADS_ENV, "").strip()
     if value:
-        return max(1, int(value))
+        if not value.isdigit() or int(value) < 1:
+            raise ConfigError(f"{THREADS_ENV}={value!r} is not a thread count; set it to a whole number >= 1 (or unset it: all cores)")
+        return int(value)
     return os.cpu_count() or 1
 
 
@@ -39,6 +43,7 @@ def torch_threads(count: Optional[int]):
     if count is None:
         yield
         return
+    count = whole_number(count, "threads", minimum=1, fix="give a thread count >= 1, or None to leave torch's setting")
     with _ThreadSetting.lock:
         if _ThreadSetting.holders == 0:
             _ThreadSetting.original = torch.get_num_threads()

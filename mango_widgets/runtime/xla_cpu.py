@@ -16,17 +16,23 @@ single-threaded one does not depend on the machine's core count).
 reproduce runs made without tuning); ``0`` none. A flag the user already put in ``XLA_FLAGS``
 is left as the user set it. Only jaxlib versions known to accept the flags are tuned (unknown
 flags abort the process).
+
+Start-up: :func:`enable_compilation_cache` points jax's persistent compilation cache at a user
+cache folder (``MANGO_JAX_CACHE``), so only the first process on a machine pays PROTES' compile.
 """
 from __future__ import annotations
 
 import os
 import sys
-from typing import Dict
+from pathlib import Path
+from typing import Dict, Optional
 
 from mango_widgets.errors import ConfigError
 
 #: environment variable choosing the tuning: ``1`` (default), ``exact`` or ``0``
 TUNING_ENV = "MANGO_XLA_TUNING"
+#: environment variable naming jax's compilation cache folder (``0``: no cache)
+CACHE_ENV = "MANGO_JAX_CACHE"
 #: flags that leave XLA's numbers bit for bit unchanged
 EXACT_FLAGS: Dict[str, str] = {"--xla_cpu_use_thunk_runtime": "false"}
 #: flag -> value applied for CPU-bound PROTES kernels by default
@@ -75,8 +81,48 @@ def _jaxlib_tested() -> bool:
 
 
 def _backend_started() -> bool:
-    """Whether jax already created a backend in this process (XLA_FLAGS would be ignored)."""
+    """Whether jax already created a backend in this process (XLA_FLAGS would be ignored).
+
+    The one use of jax's private API in the package: jax has no public way to ask this without
+    starting a backend itself. ``tests/test_jax_runtime.py`` checks that it still answers both
+    ways on the installed jax, so a jax release that moves it fails the tests loudly."""
     bridge = sys.modules.get("jax._src.xla_bridge")
     if bridge is None:
         return False
     return bool(getattr(bridge, "_backends", {}))
+
+
+def compilation_cache_dir() -> Optional[Path]:
+    """Where jax keeps compiled PROTES kernels between processes: ``$MANGO_JAX_CACHE``, else
+    ``$XDG_CACHE_HOME/mango_widgets/jax`` (``~/.cache/...``); None when ``MANGO_JAX_CACHE=0``."""
+    setting = os.environ.get(CACHE_ENV, "").strip()
+    if setting.lower() in ("0", "off", "false", "no"):
+        return None
+    if setting:
+        return Path(setting).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+    return Path(base) / "mango_widgets" / "jax"
+
+
+def enable_compilation_cache() -> Optional[Path]:
+    """Let jax store and reuse compiled kernels on disk, so a new process skips PROTES' compile
+    (seconds) after the first; call it where jax is about to compile, never at import.
+
+    Every kernel is cached (also the quick ones: jax's default skips those under 1 s). A cache the
+    user configured for jax is left alone; the folder is safe to delete at any time. Returns the
+    folder in use, or None when switched off or not writable."""
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:  # set by the user (JAX_COMPILATION_CACHE_DIR) or earlier
+        return Path(jax.config.jax_compilation_cache_dir)
+    folder = compilation_cache_dir()
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: run without the cache rather than fail
+        return None
+    if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    return folder

@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 
 from mango_widgets.core.space import LatentGrid
-from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.errors import ConfigError, seed_number, unknown_choice
 
 
 class Optimizer(ABC):
@@ -127,6 +127,7 @@ def available() -> Dict[str, str]:
 def make_optimizer(name: str, grid: LatentGrid, seed: int = 0, budget: Optional[int] = None, **params) -> Optimizer:
     """Build the method called ``name`` (see :func:`available`) for ``grid``."""
     _load_builtin()
+    seed = seed_number(seed)
     entry = _REGISTRY.get(str(name).lower())
     if entry is None:
         raise unknown_choice("method", name, sorted(_REGISTRY))

@@ -15,7 +15,7 @@ import numpy as np
 from mango_widgets.core.optimizers.base import Optimizer
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError
-from mango_widgets.runtime.xla_cpu import tune_xla_cpu
+from mango_widgets.runtime.protes_start import prepare_protes_runtime
 
 #: up to this many gradient steps per tell are unrolled in the compiled graph; more run in a loop
 UNROLL_MAX = 4
@@ -93,7 +93,7 @@ class Protes(Optimizer):
             raise ConfigError(f"PROTES needs 1 <= k_top <= K, got k_top={k_top}, K={K}")
         if int(k_gd) < 1 or float(lr) <= 0 or int(rank) < 1:
             raise ConfigError(f"PROTES needs k_gd >= 1, lr > 0 and rank >= 1, got k_gd={k_gd}, lr={lr}, rank={rank}")
-        tune_xla_cpu()  # before jax's backend starts: XLA reads its flags only then
+        prepare_protes_runtime()  # XLA flags before jax's backend starts, compilation cache, kernels without matplotlib
         import jax
         import jax.numpy as jnp
         from protes.protes import _generate_initial

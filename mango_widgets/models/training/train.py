@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,11 +28,13 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn.functional as F
 
+from mango_widgets.errors import ConfigError, MangoError, WeightsError, seed_number, whole_number
 from mango_widgets.models import zoo
-from mango_widgets.errors import ConfigError, MangoError, WeightsError
+from mango_widgets.models.checkpoints import read_checkpoint
 from mango_widgets.models.datasets import load_dataset
 from mango_widgets.models.training.demo_generator import uniform_latents
 from mango_widgets.models.training.demo_snn import spike_counts
+from mango_widgets.records.atomic import write_bytes, write_json, write_text
 from mango_widgets.runtime.snn_state import reset_state
 from mango_widgets.runtime.threads import torch_threads
 
@@ -65,6 +69,16 @@ class TrainConfig:
     model_args: Dict = field(default_factory=dict)
     disc_args: Dict = field(default_factory=dict)
     sample_rows: int = 8
+
+    def __post_init__(self):
+        """Refuse values that would fail late or train silently wrong (a NaN rate trains nothing)."""
+        for name, least in (("epochs", 1), ("batch_size", 1), ("checkpoint_every", 1), ("sample_rows", 1), ("T", 1),
+                            ("limit", 1), ("test_limit", 1), ("threads", 1), ("image_size", 8)):
+            if getattr(self, name) is not None:
+                setattr(self, name, whole_number(getattr(self, name), f"--{name.replace('_', '-')}", minimum=least))
+        self.seed = seed_number(self.seed)
+        if self.lr is not None and not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"--lr must be a finite learning rate > 0, got {self.lr!r} (e.g. 1e-3; GANs 2e-4)")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -118,7 +132,7 @@ class Run:
                           f"generators: {', '.join(zoo.GENERATORS)}")
 
     # ------------------------------------------------------------- setup
-    def setup(self) -> "Run":
+    def setup(self) -> Run:
         c = self.config
         torch.manual_seed(c.seed)
         if self.kind == "classifier":
@@ -158,7 +172,8 @@ class Run:
 
     def _check_shapes(self) -> None:
         image = self.train_data[0][0]
-        expected = self.network.input_shape if self.kind == "classifier" else zoo.generator_image_shape(self.entry, self.models["generator"])
+        expected = self.network.input_shape if self.kind == "classifier" \
+            else zoo.generator_image_shape(self.entry, self.models["generator"])
         if tuple(image.shape) != tuple(expected):
             raise ConfigError(f"{self.dataset} images are {tuple(image.shape)} but {self.config.model} takes {tuple(expected)}; "
                               "pick a dataset of the right size or change the model's image size")
@@ -168,23 +183,25 @@ class Run:
         return self.out / "checkpoints" / f"epoch_{epoch:03d}.pt"
 
     def save_checkpoint(self, epoch: int) -> Path:
-        path = self._checkpoint_path(epoch)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path, buffer = self._checkpoint_path(epoch), io.BytesIO()
         torch.save({"format": CHECKPOINT_FORMAT, "epoch": epoch,
                     "models": {k: m.state_dict() for k, m in self.models.items()},
-                    "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()}}, path)
-        path.with_suffix(".json").write_text(json.dumps({"config": asdict(self.config), "epoch": epoch,
-                                                         "metrics": self.metrics}, indent=1) + "\n")
+                    "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()}}, buffer)
+        write_bytes(path, buffer.getvalue())  # atomic: a kill mid-save keeps the previous checkpoints whole
+        write_json(path.with_suffix(".json"), {"config": asdict(self.config), "epoch": epoch, "metrics": self.metrics}, indent=1)
         return path
 
     def _resume(self, path: Path) -> None:
         if not path.is_file():
             raise WeightsError(f"checkpoint {path} does not exist; checkpoints are in <out>/checkpoints/epoch_NNN.pt")
         sidecar = path.with_suffix(".json")
-        saved = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        try:
+            saved = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise WeightsError(f"{sidecar} is damaged ({error}); resume from an earlier checkpoint") from None
         if saved and saved["config"]["model"] != self.config.model:
             raise ConfigError(f"{path} is a checkpoint of {saved['config']['model']!r}, not {self.config.model!r}")
-        state = torch.load(path, map_location=self.device, weights_only=True)
+        state = read_checkpoint(path, map_location=self.device)
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             raise WeightsError(f"{path} is not a `mango train` checkpoint (use zoo.load / weights= for plain weights)")
         for key, module in self.models.items():
@@ -304,12 +321,12 @@ class Run:
 
     # ------------------------------------------------------------- outputs
     def _write_metrics(self) -> None:
-        (self.out / "metrics.json").write_text(json.dumps(self.metrics, indent=1) + "\n")
-        columns = list(dict.fromkeys(k for row in self.metrics for k in row))
-        with open(self.out / "metrics.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.metrics)
+        write_json(self.out / "metrics.json", self.metrics, indent=1)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(dict.fromkeys(k for row in self.metrics for k in row)))
+        writer.writeheader()
+        writer.writerows(self.metrics)
+        write_text(self.out / "metrics.csv", text.getvalue())
 
     def _finish(self) -> None:
         if self.kind == "classifier":
@@ -389,13 +406,19 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> list:
 
 
 def main(argv=None) -> int:
-    """Entry point of ``mango train``; 0 on success, 2 on a usage or data error (printed)."""
-    config = parse_args(argv)
+    """Entry point of ``mango train``; 0 on success, 2 on a usage or data error (printed), 130 when interrupted."""
+    from mango_widgets.runtime.signals import interrupt_on_sigterm
+
     try:
-        train(config, progress=lambda msg: print(msg, flush=True))
+        config = parse_args(argv)
+        with interrupt_on_sigterm():
+            train(config, progress=lambda msg: print(msg, flush=True))
     except MangoError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every checkpoint written so far is whole
+        print(f"interrupted: continue with --resume {config.out}/checkpoints/epoch_NNN.pt (the latest there)", file=sys.stderr)
+        return 130
     print(f"done: {config.out}/model.pt (+ model.json), metrics.csv, metrics.json, checkpoints/")
     return 0
 

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import List, Optional, Union
 
 from mango_widgets.errors import MangoError
+from mango_widgets.records.folder_lock import FolderLock
+from mango_widgets.records.run_folder import check_writable_folder
 
 JOURNAL_NAME = "journal.jsonl"
+LOCK_NAME = ".journal.lock"
 
 
 class JournalError(MangoError, RuntimeError):
@@ -21,14 +24,25 @@ class JournalError(MangoError, RuntimeError):
 
 
 class Journal:
-    """Appends records (plain-JSON dicts) to ``folder/journal.jsonl``; ``None`` keeps them in memory only."""
+    """Appends records (plain-JSON dicts) to ``folder/journal.jsonl``; ``None`` keeps them in memory only.
+
+    A journal on disk is written by one session at a time: it holds an OS lock on the folder
+    (``.journal.lock``) until :meth:`close`, so a second driver is refused instead of
+    interleaving its records (the OS drops the lock if the process dies).
+    """
 
     def __init__(self, folder: Optional[Union[str, Path]]):
         self.folder = None if folder is None else Path(folder)
         self.records: List[dict] = []
         self._file = None
+        self._closed = False
+        self._lock = None
         if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            check_writable_folder(self.folder, what="session folder")
+            self._lock = FolderLock(
+                self.folder / LOCK_NAME, what="closed-loop session", verb="is being driven by",
+                advice="close that session (or stop its driver) first, or use another folder",
+            ).acquire()
 
     @property
     def path(self) -> Optional[Path]:
@@ -36,6 +50,8 @@ class Journal:
 
     def append(self, record: dict) -> None:
         """Write one record and force it to disk before returning."""
+        if self._closed:
+            raise JournalError(f"the journal in {self.folder} was closed; resume the session to continue it")
         line = json.dumps(record, separators=(",", ":"), allow_nan=False)
         if self.folder is not None:
             if self._file is None:
@@ -46,9 +62,13 @@ class Journal:
         self.records.append(record)
 
     def close(self) -> None:
+        """Close the file and let go of the folder (another session may resume it); appending ends."""
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._lock is not None:
+            self._lock.release()
+        self._closed = self.folder is not None
 
 
 def journal_exists(folder: Union[str, Path]) -> bool:

@@ -38,7 +38,8 @@ import numpy as np
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.history import MEI, History
 from mango_widgets.core.optimizers import Optimizer, make_optimizer
-from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.errors import ConfigError, seed_number, unknown_choice, whole_number
+from mango_widgets.studies.closed_loop.answers import parse_id, parse_response
 from mango_widgets.studies.closed_loop.journal import Journal, JournalError, journal_exists, read_journal
 
 MISSING_POLICIES = ("reshow", "impute")
@@ -117,7 +118,8 @@ class ClosedLoopSession:
     """Maximise an outside responder's answers to generated images with ``optimizer``.
 
     ``folder`` (optional) keeps the journal; ``repeats`` shows each candidate that many times
-    and tells the optimizer the mean.
+    and tells the optimizer the mean. Parameters of a method given by name go as keywords or in
+    ``optimizer_params`` (nevergrad's own ``optimizer=`` only there: ``optimizer_params={"optimizer": "CMA"}``).
     """
 
     def __init__(
@@ -132,12 +134,16 @@ class ClosedLoopSession:
         max_reshows: int = 2,
         missing_after: Union[str, float, None] = "ask",
         on_duplicate: str = "ignore",
-        **optimizer_params,
+        optimizer_params: Optional[dict] = None,
+        **params,
     ):
+        # the method's parameters as keywords or a dict (for nevergrad's own optimizer=, which this signature takes)
+        optimizer_params = {**(optimizer_params or {}), **params}
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
             raise ConfigError(f"budget must be a positive number of shown stimuli, got {budget!r}")
-        if int(repeats) < 1 or int(max_reshows) < 0:
-            raise ConfigError(f"need repeats >= 1 and max_reshows >= 0, got {repeats} and {max_reshows}")
+        repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
+        max_reshows = whole_number(max_reshows, "max_reshows", minimum=0)
+        seed = seed_number(seed)
         if missing not in MISSING_POLICIES:
             raise unknown_choice("missing-response policy", missing, MISSING_POLICIES)
         if on_duplicate not in DUPLICATE_POLICIES:
@@ -197,12 +203,25 @@ class ClosedLoopSession:
         }
 
     @classmethod
-    def resume(cls, folder: Union[str, Path], generator: Generator, optimizer: Optional[Optimizer] = None) -> "ClosedLoopSession":
+    def resume(cls, folder: Union[str, Path], generator: Generator, optimizer: Optional[Optimizer] = None) -> ClosedLoopSession:
         """Rebuild a session from its journal (after a crash or a restart) and continue it.
 
         The journal is replayed through a fresh optimizer with the recorded method and seed;
         ``optimizer`` (a fresh instance) is needed only if the session was started with one.
         """
+        journal = Journal(folder)  # the folder's lock first: no other session may write while this one replays
+        try:
+            session = cls._replayed(folder, generator, optimizer)
+        except BaseException:
+            journal.close()
+            raise
+        journal.records = session.journal.records
+        session.journal = journal
+        return session
+
+    @classmethod
+    def _replayed(cls, folder, generator: Generator, optimizer: Optional[Optimizer]) -> ClosedLoopSession:
+        """A session (journal in memory) in the state the journal in ``folder`` records."""
         records = read_journal(folder)
         if not records or records[0].get("event") != "start":
             raise JournalError(f"the journal in {folder} does not start with the session settings; it cannot be resumed")
@@ -224,11 +243,10 @@ class ClosedLoopSession:
             generator, optimizer, budget=config["budget"], folder=None, seed=config["seed"],
             repeats=config["repeats"], missing=config["missing"], max_reshows=config["max_reshows"],
             missing_after=config["missing_after"], on_duplicate=config["on_duplicate"],
-            **(config["optimizer_params"] or {}),
+            optimizer_params=config["optimizer_params"],
         )
         for record in records[1:]:
             session._replay(record)
-        session.journal = Journal(folder)
         session.journal.records = list(records)
         return session
 
@@ -377,19 +395,13 @@ class ClosedLoopSession:
             return self._apply_tell(ids, values)
 
     def _check_tell(self, ids, responses):
-        try:
-            ids = [int(i) for i in np.asarray(ids, dtype=object).reshape(-1)]
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"stimulus ids must be integers (as ask() gave them): {error}") from None
+        # strict: an id 1.7 is not stimulus 1, and True or " 7.5 " are not responses (nothing is coerced)
+        ids = [parse_id(i) for i in np.asarray(ids, dtype=object).reshape(-1)]
         raw = list(np.asarray(responses, dtype=object).reshape(-1))
         if len(raw) != len(ids):
             raise ConfigError(f"tell() needs one response per id: got {len(ids)} ids and {len(raw)} responses")
-        try:
-            values = np.array([np.nan if v is None else float(v) for v in raw], dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"responses must be numbers (None or NaN for a missing one): {error}") from None
-        if np.isinf(values).any():
-            raise ConfigError("responses must be finite; send None or NaN for a stimulus without a response")
+        parsed = [parse_response(v) for v in raw]
+        values = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
         unknown = [i for i in ids if i not in self.stimuli]
         if unknown:
             raise ConfigError(
