@@ -75,6 +75,7 @@ def run_one(job: dict) -> dict:
         "repeat_rate": optimizer.repeat_rate,
         "asked": optimizer.asked,
         "params": optimizer.params(),
+        "capabilities": optimizer.capabilities(),
         "mei_index": search.mei.index.tolist(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -104,9 +105,8 @@ def make_jobs(plan_name: str, methods=None, budgets=None, seeds=None, variants=N
             for label in methods or plan["dev_methods"]:
                 for seed in range(seeds or 2):
                     jobs += [job(network, t, label, seed, budget, T) for t in plan["networks"][network]["dev"]]
-        return jobs
     cases = json.loads(CASES.read_text()) if CASES.exists() else {}
-    if plan_name == "heldout":
+    if plan_name == "heldout" and cases:
         for network, spec in plan["networks"].items():
             if network not in cases:
                 print(f"{network}: no frozen held-out cases yet (leaderboard_cases.py freeze --network {network}); skipped")
@@ -117,14 +117,26 @@ def make_jobs(plan_name: str, methods=None, budgets=None, seeds=None, variants=N
                         continue
                     for seed in range(seeds or plan["heldout"]["seeds"]):
                         jobs += [job(network, t, label, seed, int(budget), spec["T"]) for t in cases[network]["heldout"]]
-    if plan_name == "t100":
+    if plan_name == "t100" and cases:
         spec = plan["t100"]
         neurons = cases[spec["network"]]["heldout"][: spec["neurons"]]
         for label in methods or spec["methods"]:
             for seed in range(seeds or spec["seeds"]):
                 jobs += [job(spec["network"], t, label, seed, spec["budget"], spec["T"]) for t in neurons]
-    # interleave methods so that partial results cover every method (neuron-major order)
-    return sorted(jobs, key=lambda j: (j["seed"], j["target"], j["network"], -j["budget"], j["label"]))
+    # neuron-major order, layers taken in turn: partial results cover every method and every depth
+    rank = spread_order([j["target"] for j in jobs])
+    return sorted(jobs, key=lambda j: (j["seed"], rank[j["target"]], j["network"], -j["budget"], j["label"]))
+
+
+def spread_order(targets) -> dict:
+    """target -> rank that takes the layers in turn (lif1's 1st unit, lif2's 1st, ..., lif1's 2nd, ...)."""
+    within, rank = {}, {}
+    for target in dict.fromkeys(targets):
+        layer = target.rsplit(":", 1)[0]
+        within[layer] = within.get(layer, -1) + 1
+        rank[target] = (within[layer], layer)
+    order = sorted(rank, key=lambda t: rank[t])
+    return {t: i for i, t in enumerate(order)}
 
 
 def done_keys(path: Path) -> set:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads (see leaderboard.py)
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).parent
 PLAN = HERE / "leaderboard_plan.json"
@@ -70,7 +73,7 @@ def select_neurons(network, generator, rule: dict, exclude=()) -> list:
     return chosen
 
 
-def freeze(name: str, dev_neurons=(), restarts: int = 32, steps: int = 150) -> dict:
+def freeze(name: str, dev_neurons=(), restarts: int = 16, steps: int = 80) -> dict:
     """Choose the held-out neurons of network ``name`` and compute their ceilings; write them once."""
     from mango_widgets.core.objective import Objective
     from mango_widgets.studies.ceiling import gradient_ceiling
@@ -85,7 +88,7 @@ def freeze(name: str, dev_neurons=(), restarts: int = 32, steps: int = 150) -> d
     entry["heldout"] = select_neurons(network, generator, source["rule"], exclude=set(dev_neurons))
     settings = {"restarts": restarts, "steps": steps, "seed": plan["ceiling_seed"]}
     entry["ceiling_settings"] = settings
-    for target in entry["dev"] + entry["heldout"]:
+    for target in entry["heldout"] + entry["dev"]:  # held-out first: their runs wait for them
         start = time.perf_counter()
         result = gradient_ceiling(Objective(generator, network, target), **settings)
         entry["ceilings"][target] = result.summary()
@@ -101,8 +104,8 @@ def main(argv=None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     frz = sub.add_parser("freeze", help="select the held-out neurons by the plan's rule and freeze their ceilings")
     frz.add_argument("--network", required=True)
-    frz.add_argument("--restarts", type=int, default=32)
-    frz.add_argument("--steps", type=int, default=150)
+    frz.add_argument("--restarts", type=int, default=16)
+    frz.add_argument("--steps", type=int, default=80)
     args = parser.parse_args(argv)
     import torch
 
