@@ -150,11 +150,9 @@ class NevergradOptimizer(Optimizer):
                 self._candidates.append(candidate)
                 if len(rows) == self.batch_size:
                     break
-        if not rows:
-            raise ConfigError(
-                f"nevergrad {self.optimizer} proposed only known grid points for {20 * self.batch_size} candidates "
-                "in a row: it has converged; start a new search (or use avoid_repeats=False)"
-            )
+        if not rows:  # converged: every proposal is known; re-ask (the repeat rate shows it)
+            self._candidates = [self._ng.ask() for _ in range(self.batch_size)]
+            return np.stack([self._to_index(c.value) for c in self._candidates])
         return np.stack(rows)
 
     def _to_index(self, value) -> np.ndarray:

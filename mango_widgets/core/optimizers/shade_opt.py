@@ -109,7 +109,13 @@ class Shade(Optimizer):
                 self._batch_rows, self._ask_rows = self._ask_rows[: self.batch_size], self._ask_rows[self.batch_size:]
                 return self._trials[1][self._batch_rows]
             self._finish_generation()  # every trial was known: select without a query
-        raise ConfigError("SHADE proposed only known grid points for 1000 generations; the search has converged")
+        # converged: 1000 generations of known points; ask the next generation's trials again
+        # (repeats: the repeat rate shows it)
+        self._new_generation()
+        self._ask_rows = np.arange(self.population)
+        self._trials[2][:] = np.nan
+        self._batch_rows, self._ask_rows = self._ask_rows[: self.batch_size], self._ask_rows[self.batch_size:]
+        return self._trials[1][self._batch_rows]
 
     def _tell(self, indices, values) -> None:
         vectors, all_indices, known_values, extra = self._trials
