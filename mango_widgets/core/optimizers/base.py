@@ -233,6 +233,7 @@ def _load_builtin() -> None:
         auto,
         cma_opt,
         elite_tt,
+        hybrid,
         nevergrad_opt,
         protes_opt,
         random_search,
@@ -240,5 +241,5 @@ def _load_builtin() -> None:
         ttopt_opt,
     )
 
-    for module in (random_search, protes_opt, ttopt_opt, nevergrad_opt, cma_opt, shade_opt, elite_tt, auto):
+    for module in (random_search, protes_opt, ttopt_opt, nevergrad_opt, cma_opt, shade_opt, elite_tt, hybrid, auto):
         module.register_all(register)

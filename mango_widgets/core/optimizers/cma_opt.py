@@ -77,7 +77,20 @@ class CMAES(Optimizer):
 
     def warm_start_from(self, index) -> None:
         """Put the next run's mean at ``index`` (instead of the recombined uniform batch)."""
-        self._start = self.grid.check(index)[0].astype(np.float64)
+        self.start_at(self.grid.check(index)[0].astype(np.float64))
+
+    def start_at(self, mean, sigma0: Optional[float] = None, known=None) -> None:
+        """Start the next run at a continuous ``mean`` in grid-index space (e.g. handed over by
+        another method), with step ``sigma0`` (a fraction of the range; default: the run's own);
+        ``known`` = (indices, values) already evaluated, so they are not asked again."""
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        if mean.shape != (self.grid.d,) or not np.isfinite(mean).all():
+            raise ConfigError(f"start_at needs a finite mean of {self.grid.d} coordinates, got shape {mean.shape}")
+        self._start = np.clip(mean, 0, self.grid.n - 1)
+        if sigma0 is not None:
+            self._run_sigma = float(np.clip(sigma0, 1e-3, 1.0))
+        if known is not None:
+            self._known.add(np.asarray(known[0]), np.asarray(known[1]))
         self._es = None
         self._generation = None
 
