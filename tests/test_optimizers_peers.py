@@ -9,7 +9,7 @@ from mango_widgets.core.optimizers.base import CAPABILITIES
 
 GRID = LatentGrid(d=12, n=16)
 TARGET = np.arange(12) % 16
-NEW_METHODS = ["cma-es", "cma-bipop", "sep-cma", "shade", "ngoptrw", "de", "tt-elite", "auto"]
+NEW_METHODS = ["cma-es", "cma-bipop", "sep-cma", "shade", "ngoptrw", "de", "tt-elite", "tt-cma", "auto"]
 
 
 def score(indices):
@@ -131,3 +131,16 @@ def test_new_methods_beat_random_search_on_a_simple_function():
         optimizer = make_optimizer(method, GRID, seed=0, budget=2000)
         drive(optimizer, 2000)
         assert optimizer.best_value > random.best_value, method
+
+
+def test_tt_cma_hands_over_to_cma_at_the_best_points():
+    optimizer = make_optimizer("tt-cma", GRID, seed=0, budget=2000, handoff=250)
+    drive(optimizer, 250)
+    assert optimizer.handed_over_at is not None and optimizer.phase is optimizer.second
+    tt_best = optimizer.best_value
+    batch = optimizer.ask()  # CMA's first generation, around the recombined best TT points
+    assert np.abs(batch - optimizer.best_index).mean() < np.abs(GRID.random(25, np.random.default_rng(0)) - optimizer.best_index).mean()
+    optimizer.tell(batch, score(batch))
+    drive(optimizer, 2000)
+    assert optimizer.best_value >= tt_best
+    assert optimizer.repeat_rate == 0.0  # the TT's points are known to CMA
