@@ -35,6 +35,9 @@ def load_models(source: dict, T=None):
     from mango_widgets.models.bundled import demo_generator, demo_network
 
     T = T or source.get("T")
+    if str(source["network"]).startswith("PENDING"):
+        raise SystemExit(f"this network's weights are not in the plan yet ({source['network']}); "
+                         "put the path of its zoo file (weights + JSON sidecar) in benchmarks/leaderboard_plan.json")
     network = demo_network(T=T) if source["network"] == "demo" else zoo.load(HERE.parent / source["network"], **({"T": T} if T else {}))
     generator = demo_generator() if source["generator"] == "demo" else zoo.load(HERE.parent / source["generator"])
     return network, generator
