@@ -6,8 +6,8 @@ sigma0 = ``sigma0`` x (n - 1) in grid-index space (a fifth of the range by defau
 are rounded to the grid. A generation is one batch (``popsize`` points, one forward pass).
 Candidates that round to a grid point already evaluated get its known value without a query
 (``avoid_repeats``). A run restarts from a fresh uniform batch when the library's own stopping
-rules fire or when whole generations bring nothing new (the step size fell below half a
-grid step): IPOP doubles the population each time, BIPOP (Hansen 2009) alternates that
+rules fire, when whole generations bring nothing new (the step size fell below half a
+grid step) or when 5 generations in a row tie completely (a plateau): IPOP doubles the population each time, BIPOP (Hansen 2009) alternates that
 regime with small populations and small step sizes, whichever has used less budget.
 ``variant``: ``full`` (CMA), ``sep`` (diagonal covariance: sep-CMA), ``margin`` (CMA with margin
 for integer variables, Hamano et al. 2022).
@@ -27,6 +27,8 @@ VARIANTS = ("full", "sep", "margin")
 RESTARTS = ("none", "ipop", "bipop")
 #: generations in a row without one new grid point before a restart is forced
 STALE_GENERATIONS = 30
+#: generations in a row whose values all tie (e.g. a unit silent around the mean) before a restart
+FLAT_GENERATIONS = 5
 #: the largest population IPOP grows to (then it stays there)
 MAX_POPSIZE = 800
 
@@ -70,6 +72,7 @@ class CMAES(Optimizer):
         self._run_sigma = self.sigma0
         self._generation = None  # (continuous samples, tell-side samples, indices, values, ask_rows)
         self._stale = 0
+        self._flat = 0
 
     def _settings(self) -> dict:
         return {"popsize": self.popsize, "sigma0": self.sigma0, "variant": self.variant,
@@ -110,7 +113,7 @@ class CMAES(Optimizer):
         else:
             self._es = cmaes.CMA(mean, sigma, bounds=bounds, seed=seed, population_size=self.run_popsize)
         self.run_count += 1
-        self._stale = 0
+        self._stale = self._flat = 0
 
     def _restart(self) -> None:
         """End the current run; choose the next run's population and step size (IPOP/BIPOP)."""
@@ -134,8 +137,9 @@ class CMAES(Optimizer):
         self.run_popsize, self._run_sigma = int(popsize), float(sigma)
 
     def _should_restart(self) -> bool:
-        # below half a grid step every candidate rounds to known points: free generations pile up
-        return bool(self._es.should_stop() or self._stale >= STALE_GENERATIONS)
+        # below half a grid step every candidate rounds to known points: free generations pile up;
+        # on a plateau every value ties and CMA learns nothing (cmaes would wait ~160 generations)
+        return bool(self._es.should_stop() or self._stale >= STALE_GENERATIONS or self._flat >= FLAT_GENERATIONS)
 
     # ------------------------------------------------------------ ask/tell
     def _ask(self) -> np.ndarray:
@@ -192,6 +196,7 @@ class CMAES(Optimizer):
             return
         self._es.tell(list(zip(tell_side, -full)))  # cmaes minimises
         self._stale = 0
+        self._flat = self._flat + 1 if full.max() == full.min() else 0
         if self._should_restart():
             self._restart()
 
