@@ -123,9 +123,10 @@ def make_jobs(plan_name: str, methods=None, budgets=None, seeds=None, variants=N
         for label in methods or spec["methods"]:
             for seed in range(seeds or spec["seeds"]):
                 jobs += [job(spec["network"], t, label, seed, spec["budget"], spec["T"]) for t in neurons]
-    # neuron-major order, layers taken in turn: partial results cover every method and every depth
+    # the smaller budget first, then seed by seed, neuron by neuron (layers taken in turn), every
+    # method of a neuron together: partial results are paired and cover every depth
     rank = spread_order([j["target"] for j in jobs])
-    return sorted(jobs, key=lambda j: (j["seed"], rank[j["target"]], j["network"], -j["budget"], j["label"]))
+    return sorted(jobs, key=lambda j: (j["budget"], j["seed"], rank[j["target"]], j["network"], j["label"]))
 
 
 def spread_order(targets) -> dict:

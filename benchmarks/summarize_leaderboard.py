@@ -109,6 +109,25 @@ def summarize(records: list, plan_name: str) -> dict:
     return out
 
 
+def leaders_by_budget(records: list, ceilings: dict, budgets=(250, 500, 1000, 2000)) -> dict:
+    """Per budget q: every method's median fraction of the ceiling at q, read off its runs' curves
+    (exact for methods whose settings ignore the budget; for budget-aware ones an approximation),
+    on the neurons every method was run on; what ``auto``'s table is chosen from."""
+    by_label = defaultdict(list)
+    for r in records:
+        by_label[r["label"]].append(r)
+    common = set.intersection(*[{r["target"] for r in recs} for recs in by_label.values()]) if by_label else set()
+    table = {}
+    for q in budgets:
+        rows = {}
+        for label, recs in by_label.items():
+            values = [stats.best_at(r, q) / ceilings[r["target"]] for r in recs if r["target"] in common and r["budget"] >= q]
+            if values:
+                rows[label] = float(np.median(values))
+        table[str(q)] = dict(sorted(rows.items(), key=lambda kv: -kv[1]))
+    return {"neurons": sorted(common), "median_fraction_at": table}
+
+
 def _main_T(network: str, records: list) -> int:
     plan = load_plan()
     return plan["networks"].get(network, {}).get("T", 20)
@@ -190,9 +209,18 @@ def main(argv=None) -> None:
     if args.plan == "heldout":
         records = [r for r in records if r["T"] == _main_T(r["network"], records)]
     summary = summarize(records, args.plan)
+    if args.plan == "dev":
+        summary["leaders_by_budget"] = {}
+        for network in summary["networks"]:
+            runs = [r for r in records if r["network"] == network]
+            summary["leaders_by_budget"][network] = leaders_by_budget(runs, ceilings_for(network, "dev", runs))
     stem = "leaderboard" if args.plan == "heldout" else "leaderboard_dev"
     (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     table = markdown(summary)
+    for network, leaders in summary.get("leaders_by_budget", {}).items():
+        table += f"\n**{network}: median fraction of the ceiling at q queries (curves; {len(leaders['neurons'])} common neurons)**\n\n"
+        for q, rows in leaders["median_fraction_at"].items():
+            table += f"- q = {q}: " + ", ".join(f"{m} {v:.3f}" for m, v in rows.items()) + "\n"
     (RESULTS / f"{stem}.md").write_text(table)
     plot(summary, RESULTS / f"{stem}.png")
     print(table)
