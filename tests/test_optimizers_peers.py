@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mango_widgets import ConfigError, LatentGrid, make_optimizer
-from mango_widgets.core.optimizers.base import CAPABILITIES
+from mango_widgets.core.optimizers.base import _REGISTRY, CAPABILITIES
 
 GRID = LatentGrid(d=12, n=16)
 TARGET = np.arange(12) % 16
@@ -53,10 +53,9 @@ def test_methods_describe_themselves(method):
     params = optimizer.params()
     json.dumps(params)  # JSON-able
     assert params["method"] == method and params["seed"] == 2 and params["budget"] == 500
-    rebuilt = make_optimizer(method, GRID, seed=2, budget=500, **{
-        k: v for k, v in params["settings"].items()
-        if k not in __import__("mango_widgets.core.optimizers.base", fromlist=["_REGISTRY"])._REGISTRY[method].preset
-    })
+    preset = _REGISTRY[method].preset  # settings a preset fixes cannot be passed again
+    rebuilt = make_optimizer(method, GRID, seed=2, budget=500,
+                             **{k: v for k, v in params["settings"].items() if k not in preset})
     assert rebuilt.params() == params
     assert set(optimizer.capabilities()) == set(CAPABILITIES)
     optimizer.close()
