@@ -90,13 +90,20 @@ def summarize(records: list, plan_name: str) -> dict:
                     "repeat_rate_median": float(np.median([r["repeat_rate"] for r in use])),
                     "reached_90_percent": float(np.mean([v >= 0.9 for v in values.values()])),
                 }
+            # partial studies: every statistic on the (neuron, seed) pairs every method has run
+            common = set.intersection(*[set(v) for v in table.values()]) if table else set()
+            for label in list(table):
+                table[label] = {k: v for k, v in table[label].items() if k in common}
+                rows[label]["median_fraction_of_ceiling"] = float(np.median(list(table[label].values()))) if common else float("nan")
+                rows[label]["reached_90_percent"] = float(np.mean([v >= 0.9 for v in table[label].values()])) if common else 0.0
+                rows[label]["runs_on_common_pairs"] = len(common)
             versus = stats.paired_vs_default(table, default)
             for label, row in rows.items():
                 if label in versus:
                     row["vs_default"] = versus[label]
             seeds = sorted({s for values in table.values() for _, s in values})
             out["networks"][network][str(budget)] = {
-                "default": default, "neurons": len({t for values in table.values() for t, _ in values}),
+                "default": default, "neurons": len({t for t, _ in common}),
                 "seeds": len(seeds), "methods": rows}
         for budget, entry in out["networks"][network].items():
             peers = {m: r for m, r in entry["methods"].items() if m != entry["default"]}
