@@ -7,8 +7,9 @@ are rounded to the grid. A generation is one batch (``popsize`` points, one forw
 Candidates that round to a grid point already evaluated get its known value without a query
 (``avoid_repeats``). A run restarts from a fresh uniform batch when the library's own stopping
 rules fire, when whole generations bring nothing new (the step size fell below half a
-grid step) or when 5 generations in a row tie completely (a plateau): IPOP doubles the population each time, BIPOP (Hansen 2009) alternates that
-regime with small populations and small step sizes, whichever has used less budget.
+grid step) or when 5 generations in a row tie completely (a plateau): IPOP doubles the
+population each time, BIPOP (Hansen 2009) alternates that regime with small populations and
+small step sizes, whichever has used less budget.
 ``variant``: ``full`` (CMA), ``sep`` (diagonal covariance: sep-CMA), ``margin`` (CMA with margin
 for integer variables, Hamano et al. 2022).
 """
