@@ -1,5 +1,10 @@
 """Equal-budget optimizer benchmark on the demo models (TT methods vs Nevergrad vs random).
 
+RETIRED: superseded by the pre-registered leaderboard (benchmarks/leaderboard.py,
+docs/optimizers.md). Kept so that the committed runs in results/optimizers.jsonl can be
+reproduced: its nevergrad rows use the parametrization those runs used (``array``, repeats
+re-asked), not today's default (``probit``, uniform start, repeats skipped).
+
 Each run is one Search of one method on one hidden spiking neuron with one seed, cut at
 exactly the budget; every objective call counts. Runs append to a JSON-lines file as they
 finish, so the benchmark resumes where it stopped (runs already in the file are skipped);
@@ -27,7 +32,9 @@ ALL_METHODS = ("tt", "tt-s", "tt-b", "ttopt", "portfolio", "portfolio-choice", "
                "noisybandit", "spsa", "de", "random")
 LONG_METHODS = ("tt-b", "tt-s", "portfolio", "cma", "random")
 #: method name in the results -> (registry name, extra parameters)
-VARIANTS = {"portfolio-choice": ("portfolio", {"parametrization": "choice"})}
+_AS_COMMITTED = {"parametrization": "array", "avoid_repeats": False}
+VARIANTS = {"portfolio-choice": ("portfolio", {"parametrization": "choice", "avoid_repeats": False}),
+            **{m: (m, _AS_COMMITTED) for m in ("portfolio", "cma", "oneplusone", "noisybandit", "spsa", "de")}}
 CURVE_POINTS = 100
 
 

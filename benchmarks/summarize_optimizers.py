@@ -1,5 +1,8 @@
 """Summarise benchmarks/results/optimizers.jsonl into a JSON summary, a Markdown table and a plot.
 
+RETIRED with benchmarks/optimizers.py (the earlier study); the leaderboard's summary is
+benchmarks/summarize_leaderboard.py.
+
 Per method and budget: median and quartiles of the best activation normalised by the best
 value any method found for that neuron; queries each run needed to reach Portfolio's final
 value on the same neuron and seed; wall time split into model, optimizer and compile time;

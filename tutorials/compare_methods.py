@@ -14,11 +14,11 @@
 # ---
 
 # %% [markdown]
-# # Comparing optimizers on one neuron
+# # Comparing optimizers on one neuron: `auto` against the best peers
 #
-# The same neuron, the same black box, the same budget: the tensor-train methods (PROTES presets TT, TT-s, TT-b), Nevergrad (Portfolio, CMA, OnePlusOne) and random search race side by side, each in its own thread, while the curve below updates live. Every query counts, cache hits included; each search stops at exactly the budget.
+# The same neuron, the same black box, the same budget: `auto` (the method the leaderboard measured best for this budget), the strongest peers of the leaderboard (CMA-ES as activation maximisation runs it, nevergrad's DE, SHADE), the paper's TT-b and random search race side by side, each in its own thread, while the curve below updates live. Every query counts, cache hits included; each search stops at exactly the budget. Every method starts from the same place: uniform samples over the grid.
 #
-# One run on one neuron is an anecdote: the equal-budget benchmark over 12 neurons and 3 seeds (`benchmarks/optimizers.py`) is the evidence; its summary is read at the end.
+# One run on one neuron is an anecdote: the pre-registered leaderboard over held-out neurons and 5 seeds (`benchmarks/leaderboard.py`, summarised in `benchmarks/results/leaderboard.json`) is the evidence; its summary is read at the end.
 #
 # Set `MANGO_FAST=1` for a quick run (the test suite does).
 
@@ -29,12 +29,22 @@ from pathlib import Path
 
 import numpy as np
 
+from mango_widgets import make_optimizer
 from mango_widgets.models.bundled import demo_generator, demo_network
 from mango_widgets.widgets import MEIExplorer
 
 FAST = os.environ.get('MANGO_FAST') == '1'
 BUDGET = 150 if FAST else 2000
-METHODS = ('tt', 'tt-s', 'tt-b', 'portfolio', 'cma', 'oneplusone', 'random')
+METHODS = ('auto', 'cma-es', 'de', 'shade', 'tt-b', 'random')
+
+# %% [markdown]
+# ## What `auto` picks, and why
+# `auto` chooses from the budget (and from the noise, when each image is shown several times); its choice is part of its parameters.
+
+# %%
+auto = make_optimizer('auto', demo_generator().grid, budget=BUDGET)
+print(auto)
+print(auto.params()['chosen'])
 
 # %% [markdown]
 # ## The race, live
@@ -53,30 +63,32 @@ assert all(s.state == 'finished' and s.queries == BUDGET for s in searches.value
 
 # %% [markdown]
 # ## The numbers behind the curves
-# Best activation, when each method first reached it, the queries it needed to reach 90% of the best any method found, and where the time went (model vs optimizer).
+# Best activation, when each method first reached it, the queries it needed to reach 90% of the best any method found, how many of its queries repeated a point it had asked before, and where the time went (model vs optimizer).
 
 # %%
 best_any = max(s.history.best_value for s in searches.values())
-print(f"{'method':>11} {'best':>6} {'norm.':>6} {'at query':>9} {'to 90%':>7} {'model s':>8} {'optim. s':>9}")
+print(f"{'method':>8} {'best':>6} {'norm.':>6} {'at query':>9} {'to 90%':>7} {'repeats':>8} {'model s':>8} {'optim. s':>9}")
 for name, s in sorted(searches.items(), key=lambda kv: -kv[1].history.best_value):
     curve = s.history.best_so_far
     reach = np.nonzero(curve >= 0.9 * best_any)[0]
     h = s.history
-    print(f"{name:>11} {h.best_value:6.3f} {h.best_value / best_any:6.3f} {h.best_query:9d} "
-          f"{(reach[0] + 1) if len(reach) else '-':>7} {h.objective_seconds:8.2f} {h.optimizer_seconds:9.2f}")
+    print(f"{name:>8} {h.best_value:6.3f} {h.best_value / best_any:6.3f} {h.best_query:9d} "
+          f"{(reach[0] + 1) if len(reach) else '-':>7} {s.optimizer.repeat_rate:8.3f} {h.objective_seconds:8.2f} {h.optimizer_seconds:9.2f}")
 
 # %% [markdown]
-# ## The benchmark
-# The committed summary of the equal-budget benchmark (medians over neurons and seeds of the best activation normalised by the best any method found on that neuron). Rebuild it with `python benchmarks/optimizers.py --plan full` then `python benchmarks/summarize_optimizers.py`.
+# ## The leaderboard
+# The committed leaderboard: each method's median best activation as a fraction of the neuron's gradient ceiling (frozen before the runs), and its paired difference to the default `auto` picks for that budget (mean over held-out neurons, 95% bootstrap interval, Holm-corrected). Rebuild it with `python benchmarks/leaderboard.py --plan heldout` then `python benchmarks/summarize_leaderboard.py` (docs/optimizers.md).
 
 # %%
-summary_path = Path('..') / 'benchmarks' / 'results' / 'optimizers_summary.json'
-if summary_path.exists():
-    summary = json.loads(summary_path.read_text())
-    for budget, methods in summary['table'].items():
-        print(f'budget {budget}:')
-        for name, row in sorted(methods.items(), key=lambda kv: -(kv[1]['normalised_best']['median'] or 0)):
-            n = row['normalised_best']
-            print(f"  {name:>16}: median {n['median']:.3f} (q1 {n['q1']:.3f}, q3 {n['q3']:.3f}), {n['n']} runs")
+board_path = Path('..') / 'benchmarks' / 'results' / 'leaderboard.json'
+if board_path.exists():
+    board = json.loads(board_path.read_text())
+    for network, budgets in board['networks'].items():
+        for budget, entry in budgets.items():
+            print(f"{network}, {budget} queries: default {entry['default']}, {entry['neurons']} neurons x {entry['seeds']} seeds")
+            for name, row in sorted(entry['methods'].items(), key=lambda kv: -kv[1]['median_fraction_of_ceiling']):
+                vs = row.get('vs_default')
+                versus = f"{vs['mean_diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else 'default'
+                print(f"  {name:>12}: {row['median_fraction_of_ceiling']:.3f} of the ceiling; vs default {versus}")
 else:
-    print('no benchmark summary next to this notebook (run from a clone of the repository)')
+    print('no leaderboard next to this notebook (run from a clone of the repository)')

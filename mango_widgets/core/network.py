@@ -321,6 +321,16 @@ class Network:
                 )
         return merged
 
+    def run_with_grad(self, images: torch.Tensor, layers: Iterable[str] = ()) -> Dict[str, torch.Tensor]:
+        """Like :meth:`run`, in one chunk and keeping the autograd graph: for gradient ascent on
+        the input (SNNs through their surrogate gradients), e.g. ``studies.ceiling``."""
+        images = self._check_images(images)
+        layers = list(dict.fromkeys(layers))
+        for name in layers:
+            self.layer(name)
+        with self._lock, torch.enable_grad():
+            return self._run_chunk(images, layers)
+
     def _run_chunk(self, images: torch.Tensor, layers: List[str]) -> Dict[str, torch.Tensor]:
         batch = images.shape[0]
         sums: Dict[str, torch.Tensor] = {}

@@ -1,18 +1,20 @@
 """PROTES as a steppable ask/tell optimizer, driven by the ``protes`` package's own kernels.
 
 ``protes.protes()`` owns its loop and recompiles its JAX kernels on every call. Here the
-kernels (``_generate_initial``, ``_interface_matrices``, ``_sample``, ``_likelihood``) are
-reused, compiled once per shape for the whole process, and the loop is ours, so a widget or
-a lab rig can step it. With the same seed it asks exactly what ``protes.protes`` asks.
+kernels (through :mod:`mango_widgets.core.optimizers.protes_kernels`, the one module that
+touches protes' private API) are reused, compiled once per shape for the whole process, and
+the loop is ours, so a widget or a lab rig can step it. With the same seed it asks exactly
+what ``protes.protes`` asks.
 """
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import cache, partial
 from typing import Optional
 
 import numpy as np
 
 from mango_widgets.core.optimizers.base import Optimizer
+from mango_widgets.core.optimizers.protes_kernels import kernels
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError
 from mango_widgets.runtime.protes_start import prepare_protes_runtime
@@ -21,19 +23,19 @@ from mango_widgets.runtime.protes_start import prepare_protes_runtime
 UNROLL_MAX = 4
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(lr: float, k_top: int, k_gd: int):
     """The ask and tell steps, each one JIT-compiled function (jax keeps one compilation
     per input shape, so every search with these settings reuses it)."""
     import jax
     import jax.numpy as jnp
     import optax
-    from protes.protes import _interface_matrices, _likelihood, _sample
 
+    protes_kernels = kernels()
     optim = optax.adam(lr)
-    interface_matrices = jax.jit(_interface_matrices)
-    sample = jax.vmap(_sample, (None, None, None, None, 0))
-    likelihood = jax.jit(jax.vmap(_likelihood, (None, None, None, None, 0)))
+    interface_matrices = jax.jit(protes_kernels.interface_matrices)
+    sample = jax.vmap(protes_kernels.sample, (None, None, None, None, 0))
+    likelihood = jax.jit(jax.vmap(protes_kernels.likelihood, (None, None, None, None, 0)))
 
     @partial(jax.jit, static_argnums=2)
     def ask(P, rng, count):
@@ -56,8 +58,8 @@ def _compiled(lr: float, k_top: int, k_gd: int):
         return state, P_cur
 
     @jax.jit
-    def tell(state, P, I, y):
-        elite = I[jnp.argsort(y)[::-1][:k_top], :]
+    def tell(state, P, points, y):
+        elite = points[jnp.argsort(y)[::-1][:k_top], :]
         if k_gd <= UNROLL_MAX:  # the presets (k_gd = 1): the same graph protes.protes runs
             for _ in range(k_gd):
                 state, P = optimize(state, P, elite)
@@ -73,7 +75,9 @@ class Protes(Optimizer):
     the k_top best with k_gd Adam steps. ``quantize`` runs it on the binary view of the grid.
     Observed points (``observe``) join the next batch's ranking: the k_top best of both are the elite."""
 
-    learns_from_observations = True
+    learns_from_observed = True
+    warm_startable = True
+    exports_state = True
 
     def __init__(
         self,
@@ -96,7 +100,6 @@ class Protes(Optimizer):
         prepare_protes_runtime()  # XLA flags before jax's backend starts, compilation cache, kernels without matplotlib
         import jax
         import jax.numpy as jnp
-        from protes.protes import _generate_initial
 
         self.K, self.k_top, self.k_gd, self.lr, self.rank = int(K), int(k_top), int(k_gd), float(lr), int(rank)
         self.quantized = grid.quantized() if quantize else None
@@ -108,7 +111,7 @@ class Protes(Optimizer):
         self._rng = jax.random.PRNGKey(self.seed)
         self._rng, key = jax.random.split(self._rng)
         if P is None:
-            P = _generate_initial(self.d, self.n, self.rank, key)
+            P = kernels().generate_initial(self.d, self.n, self.rank, key)
         else:
             P = [jnp.asarray(core) for core in P]
             expected = [(1, self.n, self.rank), (self.d - 2, self.rank, self.n, self.rank), (self.rank, self.n, 1)]
@@ -122,6 +125,10 @@ class Protes(Optimizer):
         self._state = self._optim.init(self.P)
         self._raw: Optional[np.ndarray] = None
         self._observed: Optional[tuple] = None  # the k_top best observed points (raw indices, values)
+
+    def _settings(self) -> dict:
+        return {"K": self.K, "k_top": self.k_top, "k_gd": self.k_gd, "lr": self.lr, "rank": self.rank,
+                "quantize": self.quantized is not None}
 
     def _ask(self) -> np.ndarray:
         self._rng, raw = self._ask_step(self.P, self._rng, self.K)
@@ -138,15 +145,15 @@ class Protes(Optimizer):
 
     def _tell(self, indices, values) -> None:
         jnp = self._jnp
-        I, y = self._raw, np.asarray(values, dtype=np.float32)
+        points, y = self._raw, np.asarray(values, dtype=np.float32)
         if self._observed is not None:  # always k_top extra rows (padding never ranks): one compiled shape
             raw, seen = self._observed
             self._observed = None
             pad = self.k_top - len(seen)
             raw = np.concatenate([raw, np.repeat(raw[:1], pad, axis=0)])
-            I = jnp.concatenate([I, jnp.asarray(raw, dtype=I.dtype)])
+            points = jnp.concatenate([points, jnp.asarray(raw, dtype=points.dtype)])
             y = np.concatenate([y, seen.astype(np.float32), np.full(pad, -np.inf, dtype=np.float32)])
-        self._state, self.P = self._tell_step(self._state, self.P, I, jnp.asarray(y))
+        self._state, self.P = self._tell_step(self._state, self.P, points, jnp.asarray(y))
 
     def warm_start_from(self, index, steps: int = 20) -> None:
         """Raise the probability of one grid index (e.g. a previous MEI) before searching."""
@@ -154,6 +161,20 @@ class Protes(Optimizer):
         raw = self._jnp.asarray(self.quantized.from_grid(idx) if self.quantized else idx, dtype=self._jnp.int32)
         for _ in range(int(steps)):
             self._state, self.P = self._optimize(self._state, self.P, raw)
+
+    def log_likelihood(self, indices) -> np.ndarray:
+        """Log-probability of grid indices [B, d] under the current TT distribution."""
+        idx = self.grid.check(indices)
+        raw = self.quantized.from_grid(idx) if self.quantized else idx
+        return self._log_likelihood(raw)
+
+    def _log_likelihood(self, raw) -> np.ndarray:
+        jax, jnp = self._jax, self._jnp
+        protes_kernels = kernels()
+        Pl, Pm, Pr = self.P
+        Zm = protes_kernels.interface_matrices(Pm, Pr)
+        likelihood = jax.vmap(protes_kernels.likelihood, (None, None, None, None, 0))
+        return np.asarray(likelihood(Pl, Pm, Pr, Zm, jnp.asarray(raw, dtype=jnp.int32)), dtype=np.float64)
 
     def state(self) -> list:
         """The TT probability cores as numpy arrays; pass them as ``P=`` to warm-start."""

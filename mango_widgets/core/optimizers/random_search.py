@@ -10,11 +10,16 @@ from mango_widgets.core.space import LatentGrid
 class RandomSearch(Optimizer):
     """Asks ``batch_size`` uniformly random grid points at a time."""
 
+    warm_startable = True
+
     def __init__(self, grid: LatentGrid, seed: int = 0, budget=None, batch_size: int = 25):
         super().__init__(grid, seed, budget)
         self.batch_size = int(batch_size)
         self._rng = np.random.default_rng(self.seed)
         self._start = None
+
+    def _settings(self) -> dict:
+        return {"batch_size": self.batch_size}
 
     def warm_start_from(self, index) -> None:
         """Put ``index`` first in the next batch."""

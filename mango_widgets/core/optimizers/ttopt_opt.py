@@ -23,6 +23,8 @@ _DONE = object()
 class TTOptOptimizer(Optimizer):
     """TTOpt maximisation with maximum TT-rank ``rank``; ``quantize`` uses its QTT grid (n = 2**q)."""
 
+    budget_aware = True  # its sweeps are planned for ``evals = budget``
+
     def __init__(self, grid: LatentGrid, seed: int = 0, budget=None, rank: int = 4, quantize: bool = True, fs_opt: float = 1.0):
         super().__init__(grid, seed, budget)
         if int(rank) < 1:
@@ -30,10 +32,13 @@ class TTOptOptimizer(Optimizer):
         if quantize:
             grid.quantized()  # raises a clear error unless n is a power of two
         self.rank, self.quantize, self.fs_opt = int(rank), bool(quantize), float(fs_opt)
-        self._requests: "queue.Queue" = queue.Queue()  # unbounded: the worker never blocks on it
-        self._replies: "queue.Queue" = queue.Queue(maxsize=1)
+        self._requests: queue.Queue = queue.Queue()  # unbounded: the worker never blocks on it
+        self._replies: queue.Queue = queue.Queue(maxsize=1)
         self._thread: Optional[threading.Thread] = None
         self._finished = False
+
+    def _settings(self) -> dict:
+        return {"rank": self.rank, "quantize": self.quantize, "fs_opt": self.fs_opt}
 
     def _f(self, indices):
         """Called by TTOpt in the worker thread: hand the batch over and wait for its values."""

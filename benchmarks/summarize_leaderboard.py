@@ -1,0 +1,237 @@
+"""Summarise leaderboard runs into leaderboard.json (the issue's shape), a Markdown table and a plot.
+
+For each network and budget: every method's median fraction of the frozen per-neuron ceiling, its
+paired difference to the method ``auto`` picks for that budget (bootstrap 95% interval over
+neurons, Holm-corrected across peers; wins/losses/ties over (neuron, seed) pairs), fixed-target
+success curves, area under the log-budget curve, optimizer share of wall time, repeat rate, and
+how much of the plan is done. Methods whose settings ignore the budget report their 2,000-query
+values from the 10,000-query runs' curves when they have no 2,000-query runs (``from_curve``).
+
+Run:  .venv/bin/python benchmarks/summarize_leaderboard.py            (held-out)
+      .venv/bin/python benchmarks/summarize_leaderboard.py --plan dev
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import leaderboard_stats as stats
+import numpy as np
+from leaderboard import RUNS, key, make_jobs
+from leaderboard_cases import CASES, load_plan
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def load(path: Path) -> list:
+    records = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return records
+
+
+def ceilings_for(network: str, plan_name: str, records: list) -> dict:
+    """The frozen ceilings; for the development set without frozen ones, the best value any run
+    found (marked: only the held-out statistics use frozen references)."""
+    cases = json.loads(CASES.read_text()) if CASES.exists() else {}
+    frozen = {t: c["value"] for t, c in cases.get(network, {}).get("ceilings", {}).items()}
+    if plan_name != "dev":
+        return frozen
+    best = defaultdict(float)
+    for r in records:
+        best[r["target"]] = max(best[r["target"]], r["best"])
+    return {t: frozen.get(t, best[t]) for t in best}
+
+
+def summarize(records: list, plan_name: str) -> dict:
+    from mango_widgets.core.optimizers.auto import choose
+
+    out = {"networks": {}, "plan": plan_name}
+    planned = make_jobs(plan_name) if plan_name != "dev" else []
+    done = {key(r) for r in records}
+    out["runs_done"] = len(records)
+    out["runs_planned"] = len(planned)
+    out["planned_runs_done"] = sum(key(j) in done for j in planned)
+    for network in sorted({r["network"] for r in records}):
+        runs = [r for r in records if r["network"] == network and r["T"] == _main_T(network, records)]
+        ceilings = ceilings_for(network, plan_name, runs)
+        by_label = defaultdict(list)
+        for r in runs:
+            by_label[r["label"]].append(r)
+        budgets = sorted({r["budget"] for r in runs} | ({2000} if any(r["budget"] > 2000 for r in runs) else set()))
+        out["networks"][network] = {}
+        for budget in budgets:
+            default = choose(budget)[0]
+            table, rows = {}, {}
+            for label, recs in sorted(by_label.items()):
+                own = [r for r in recs if r["budget"] == budget]
+                longer = [r for r in recs if r["budget"] > budget and not _budget_aware(r)]
+                use = own or longer
+                if not use:
+                    continue
+                values = stats.fractions(use, ceilings, budget)
+                if not values:
+                    continue
+                table[label] = values
+                rows[label] = {
+                    "median_fraction_of_ceiling": float(np.median(list(values.values()))),
+                    "runs": len(values),
+                    "neurons": len({t for t, _ in values}),
+                    "from_curve": not own,
+                    "auc_log_budget": stats.log_budget_area(use, ceilings, budget),
+                    "success": stats.success_curves(use, ceilings, budget),
+                    "optimizer_share_median": float(np.median([r["optimizer_seconds"] / r["wall_seconds"] for r in use])),
+                    "repeat_rate_median": float(np.median([r["repeat_rate"] for r in use])),
+                    "reached_90_percent": float(np.mean([v >= 0.9 for v in values.values()])),
+                }
+            # partial studies: every statistic on the (neuron, seed) pairs every method has run
+            common = set.intersection(*[set(v) for v in table.values()]) if table else set()
+            for label in list(table):
+                table[label] = {k: v for k, v in table[label].items() if k in common}
+                rows[label]["median_fraction_of_ceiling"] = float(np.median(list(table[label].values()))) if common else float("nan")
+                rows[label]["reached_90_percent"] = float(np.mean([v >= 0.9 for v in table[label].values()])) if common else 0.0
+                rows[label]["runs_on_common_pairs"] = len(common)
+            versus = stats.paired_vs_default(table, default)
+            for label, row in rows.items():
+                if label in versus:
+                    row["vs_default"] = versus[label]
+            seeds = sorted({s for values in table.values() for _, s in values})
+            out["networks"][network][str(budget)] = {
+                "default": default, "neurons": len({t for t, _ in common}),
+                "seeds": len(seeds), "methods": rows}
+        for budget, entry in out["networks"][network].items():
+            peers = {m: r for m, r in entry["methods"].items() if m != entry["default"]}
+            if peers and entry["default"] in entry["methods"]:
+                best_peer = max(peers, key=lambda m: peers[m]["median_fraction_of_ceiling"])
+                level = peers[best_peer]["median_fraction_of_ceiling"]
+                default_runs = [r for r in by_label[entry["default"]] if r["budget"] >= int(budget)]
+                entry["best_peer"] = best_peer
+                entry["default_queries_to_best_peer_median"] = stats.queries_to_reach(default_runs, ceilings, level, int(budget))
+    return out
+
+
+def leaders_by_budget(records: list, ceilings: dict, budgets=(250, 500, 1000, 2000)) -> dict:
+    """Per budget q: every method's median fraction of the ceiling at q, read off its runs' curves
+    (exact for methods whose settings ignore the budget; for budget-aware ones an approximation),
+    on the neurons every method was run on; what ``auto``'s table is chosen from."""
+    by_label = defaultdict(list)
+    for r in records:
+        by_label[r["label"]].append(r)
+    common = set.intersection(*[{r["target"] for r in recs} for recs in by_label.values()]) if by_label else set()
+    table = {}
+    for q in budgets:
+        rows = {}
+        for label, recs in by_label.items():
+            values = [stats.best_at(r, q) / ceilings[r["target"]] for r in recs if r["target"] in common and r["budget"] >= q]
+            if values:
+                rows[label] = float(np.median(values))
+        table[str(q)] = dict(sorted(rows.items(), key=lambda kv: -kv[1]))
+    return {"neurons": sorted(common), "median_fraction_at": table}
+
+
+def _main_T(network: str, records: list) -> int:
+    plan = load_plan()
+    return plan["networks"].get(network, {}).get("T", 20)
+
+
+def _budget_aware(record: dict) -> bool:
+    """Whether the run's method plans with its budget (then a longer run says nothing of a shorter one)."""
+    if "capabilities" in record:
+        return bool(record["capabilities"]["budget_aware"])
+    from mango_widgets.core.optimizers import make_optimizer
+    from mango_widgets.core.space import LatentGrid
+
+    method = record["method"]
+    try:
+        return bool(make_optimizer(method, LatentGrid(d=8, n=16), budget=record["budget"]).budget_aware)
+    except Exception:  # a method that cannot be built here: treat it as budget-aware (no curve reuse)
+        return True
+
+
+def markdown(summary: dict) -> str:
+    lines = [f"Runs done: {summary['runs_done']}" + (f" ({summary['planned_runs_done']} of {summary['runs_planned']} planned)"
+                                                       if summary["runs_planned"] else "")]
+    for network, budgets in summary["networks"].items():
+        for budget, entry in budgets.items():
+            lines.append(f"\n**{network}, {budget} queries** — default (auto): `{entry['default']}`; "
+                         f"{entry['neurons']} neurons x {entry['seeds']} seeds\n")
+            lines.append("| method | median fraction of ceiling | reached 90% | vs default: mean diff [95% CI, Holm] | W/L/T "
+                         "| AUC log-budget | optimizer share | repeat rate | runs |")
+            lines.append("|---|---|---|---|---|---|---|---|---|")
+            rows = sorted(entry["methods"].items(), key=lambda kv: -kv[1]["median_fraction_of_ceiling"])
+            for method, row in rows:
+                vs = row.get("vs_default")
+                versus = (f"{vs['mean_diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else "—")
+                wlt = f"{vs['wins']}/{vs['losses']}/{vs['ties']}" if vs else "—"
+                name = f"{method}{' (from 10k curve)' if row['from_curve'] else ''}"
+                lines.append(f"| {name} | {row['median_fraction_of_ceiling']:.3f} | {100 * row['reached_90_percent']:.0f}% | "
+                             f"{versus} | {wlt} | "
+                             f"{row['auc_log_budget']:.3f} | {100 * row['optimizer_share_median']:.1f}% | "
+                             f"{row['repeat_rate_median']:.3f} | {row['runs']} |")
+            if "best_peer" in entry:
+                q = entry["default_queries_to_best_peer_median"]
+                lines.append(f"\nBest peer: `{entry['best_peer']}`; the default reaches its median in "
+                             f"{'never (median run)' if not np.isfinite(q) else f'{q:.0f} queries'} (median over runs).")
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary: dict, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    panels = [(n, b) for n, budgets in summary["networks"].items() for b in budgets]
+    if not panels:
+        return
+    figure = Figure(figsize=(5.5 * len(panels), 4.2), dpi=100)
+    axes = np.atleast_1d(figure.subplots(1, len(panels)))
+    for ax, (network, budget) in zip(axes, panels):
+        entry = summary["networks"][network][budget]
+        for method, row in sorted(entry["methods"].items()):
+            curve = row["success"]
+            if curve["fraction_of_runs"].get("0.9"):
+                style = "-" if method.startswith("tt") else "--"
+                width = 2.4 if method == entry["default"] else 1.2
+                ax.plot(curve["queries"], curve["fraction_of_runs"]["0.9"], style, lw=width, label=method)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{network}, budget {budget}: runs at >= 90% of the ceiling", fontsize=9)
+        ax.set_xlabel("queries")
+        ax.set_ylabel("fraction of (neuron, seed) runs")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", default="heldout", choices=("dev", "heldout"))
+    args = parser.parse_args(argv)
+    records = load(RUNS[args.plan])
+    if args.plan == "heldout":
+        records = [r for r in records if r["T"] == _main_T(r["network"], records)]
+    summary = summarize(records, args.plan)
+    if args.plan == "dev":
+        summary["leaders_by_budget"] = {}
+        for network in summary["networks"]:
+            runs = [r for r in records if r["network"] == network]
+            summary["leaders_by_budget"][network] = leaders_by_budget(runs, ceilings_for(network, "dev", runs))
+    stem = "leaderboard" if args.plan == "heldout" else "leaderboard_dev"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1))
+    table = markdown(summary)
+    for network, leaders in summary.get("leaders_by_budget", {}).items():
+        table += f"\n**{network}: median fraction of the ceiling at q queries (curves; {len(leaders['neurons'])} common neurons)**\n\n"
+        for q, rows in leaders["median_fraction_at"].items():
+            table += f"- q = {q}: " + ", ".join(f"{m} {v:.3f}" for m, v in rows.items()) + "\n"
+    (RESULTS / f"{stem}.md").write_text(table)
+    plot(summary, RESULTS / f"{stem}.png")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
