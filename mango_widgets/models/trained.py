@@ -25,6 +25,8 @@ from mango_widgets.models.recipes import recipe
 RUN_FORMAT = 1
 #: what a run manifest says it is
 RUN_KIND = "mango-trained-run"
+#: what a bundled generator's manifest says it is
+GENERATOR_KIND = "mango-trained-generator"
 MANIFEST = "manifest.json"
 
 
@@ -33,18 +35,27 @@ def bundled_root() -> Path:
     return Path(str(resources.files("mango_widgets.models") / "weights"))
 
 
-def bundled_names() -> List[str]:
-    """Names of the runs bundled in the package (folders of weights/ with a run manifest)."""
-    return sorted(p.parent.name for p in bundled_root().glob(f"*/{MANIFEST}"))
+def bundled_names(kind: str = RUN_KIND) -> List[str]:
+    """Names of the runs (or, with ``kind=GENERATOR_KIND``, generators) bundled in the package."""
+    names = []
+    for path in sorted(bundled_root().glob(f"*/{MANIFEST}")):
+        try:
+            if json.loads(path.read_text()).get("kind") == kind:
+                names.append(path.parent.name)
+        except json.JSONDecodeError:
+            names.append(path.parent.name)  # listed, so that loading it reports the corruption
+    return names
 
 
-def bundled_dir(name: str) -> Path:
-    """The folder of bundled run ``name``."""
+def bundled_dir(name: str, kind: str = RUN_KIND) -> Path:
+    """The folder of bundled run (or generator) ``name``."""
     folder = bundled_root() / name
-    if not (folder / MANIFEST).is_file():
-        known = ", ".join(bundled_names()) or "none"
-        raise ConfigError(f"no bundled run called {name!r} (bundled: {known}); train it with "
-                          f"`mango train-long --model {name}` and use run_network(folder) instead")
+    if not (folder / MANIFEST).is_file() or name not in bundled_names(kind):
+        known = ", ".join(bundled_names(kind)) or "none"
+        how = f"`mango train-long --model {name}` and use run_network(folder)" if kind == RUN_KIND else \
+            f"`mango train --model {name}` and use zoo.load(folder / 'model.pt')"
+        raise ConfigError(f"no bundled {'run' if kind == RUN_KIND else 'generator'} called {name!r} "
+                          f"(bundled: {known}); train it with {how} instead")
     return folder
 
 
@@ -138,3 +149,40 @@ def _ranges(values: List[int]) -> str:
             parts.append(str(v) if v == start else f"{start}-{v}")
             start = None
     return ", ".join(parts)
+
+
+def read_generator_manifest(folder) -> dict:
+    """The manifest of a bundled generator folder (zoo entry, builder arguments, sha256, quality numbers)."""
+    path = Path(folder).expanduser() / MANIFEST
+    if not path.is_file():
+        raise WeightsError(f"no {MANIFEST} in {path.parent}: not a bundled generator folder "
+                           "(python -m mango_widgets.models.training.generator_bundle writes one)")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise WeightsError(f"{path} is corrupt ({error}); reinstall mango_widgets or bundle it again") from error
+    if manifest.get("kind") != GENERATOR_KIND or manifest.get("format") != RUN_FORMAT:
+        raise WeightsError(f"{path} is not a bundled generator manifest (format {RUN_FORMAT})")
+    return manifest
+
+
+def load_generator(folder, device: str = "cpu"):
+    """The generator bundled in ``folder`` on its search grid, its file checked against the sha256 first."""
+    from mango_widgets.core.space import LatentGrid
+    from mango_widgets.models import zoo
+
+    folder = Path(folder).expanduser()
+    manifest = read_generator_manifest(folder)
+    path = folder / manifest["file"]
+    if not path.is_file() or sha256_of(path) != manifest["sha256"]:
+        raise WeightsError(f"generator file {path} is missing or corrupt: its sha256 does not match the manifest; "
+                           "reinstall mango_widgets or bundle it again (docs/training.md)")
+    grid = LatentGrid(**manifest["grid"]) if manifest.get("grid") else None
+    generator = zoo.make_generator(manifest["zoo"], weights=path, grid=grid, device=device, **manifest["kwargs"])
+    generator.name = f"{folder.name} (trained)"
+    return generator
+
+
+def bundled_generator(name: str, device: str = "cpu"):
+    """Bundled generator ``name`` (e.g. the trained ``vqvae28``) on its search grid, sha256-checked."""
+    return load_generator(bundled_dir(name, GENERATOR_KIND), device=device)
