@@ -12,6 +12,7 @@ reproduced run can be checked against it. Every load checks the file's sha256 fi
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -186,3 +187,48 @@ def load_generator(folder, device: str = "cpu"):
 def bundled_generator(name: str, device: str = "cpu"):
     """Bundled generator ``name`` (e.g. the trained ``vqvae28``) on its search grid, sha256-checked."""
     return load_generator(bundled_dir(name, GENERATOR_KIND), device=device)
+
+
+def _run_folder(run: str) -> Path:
+    """A bundled run's folder when ``run`` names one, else ``run`` as a path."""
+    return bundled_dir(run) if run in bundled_names() else Path(run).expanduser()
+
+
+@dataclass(frozen=True)
+class TrainedRunSource:
+    """A sweep model source (see ``engine.spec.DemoModels``): a trained run's epochs plus a generator.
+
+    ``run``: a bundled run name (``"spiking-resnet18-mnist"``) or a run folder; ``generator``:
+    ``"demo"`` (the demo DCGAN) or a bundled generator name (``"vqvae28"``). Small to pickle: every
+    model is built on the worker.
+    """
+
+    run: str
+    generator_name: str = "demo"
+    name: str = ""
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", Path(self.run).name)
+
+    def epochs(self) -> List[int]:
+        return run_epochs(_run_folder(self.run))
+
+    def default_T(self) -> int:
+        return int(read_run(_run_folder(self.run))["settings"]["T"])
+
+    def layer_units(self) -> Dict[str, int]:
+        """Probe-able layers with their unit counts (same at every checkpoint)."""
+        network = self.network(self.epochs()[-1], self.default_T())
+        return {name: info.units for name, info in network.layers().items()}
+
+    def network(self, epoch: int, T: int) -> Network:
+        return run_network(_run_folder(self.run), epoch=epoch, T=T)
+
+    def generator(self, spacing: str = "uniform"):
+        """The generator (``spacing`` applies to continuous grids; codebook grids have none)."""
+        if self.generator_name == "demo":
+            from mango_widgets.models.bundled import demo_generator
+
+            return demo_generator(spacing=spacing)
+        return bundled_generator(self.generator_name)

@@ -26,8 +26,8 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn.functional as F
 
-from mango_widgets.models import zoo
 from mango_widgets.errors import ConfigError, MangoError, WeightsError
+from mango_widgets.models import zoo
 from mango_widgets.models.datasets import load_dataset
 from mango_widgets.models.training.demo_generator import uniform_latents
 from mango_widgets.models.training.demo_snn import spike_counts
@@ -119,7 +119,7 @@ class Run:
                           f"generators: {', '.join(zoo.GENERATORS)}")
 
     # ------------------------------------------------------------- setup
-    def setup(self) -> "Run":
+    def setup(self) -> Run:
         c = self.config
         torch.manual_seed(c.seed)
         if self.kind == "classifier":
@@ -159,7 +159,8 @@ class Run:
 
     def _check_shapes(self) -> None:
         image = self.train_data[0][0]
-        expected = self.network.input_shape if self.kind == "classifier" else zoo.generator_image_shape(self.entry, self.models["generator"])
+        expected = self.network.input_shape if self.kind == "classifier" \
+            else zoo.generator_image_shape(self.entry, self.models["generator"])
         if tuple(image.shape) != tuple(expected):
             raise ConfigError(f"{self.dataset} images are {tuple(image.shape)} but {self.config.model} takes {tuple(expected)}; "
                               "pick a dataset of the right size or change the model's image size")
@@ -365,7 +366,8 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--model", required=True, help="zoo name, e.g. conv-snn-mnist, spiking-resnet18, sngan32, vqvae32")
     p.add_argument("--dataset", default=None, help="mnist-subset (offline), mnist, fashion-mnist, cifar10, imagenet "
                                                    "(default: the model's own)")
-    p.add_argument("--data-root", dest="root", default=None, help="data folder (default $MANGO_DATA or ~/.cache/mango_widgets/models/mnist_subset)")
+    p.add_argument("--data-root", dest="root", default=None,
+                   help="data folder (default $MANGO_DATA or ~/.cache/mango_widgets/data)")
     p.add_argument("--download", action="store_true", help="let torchvision download missing data (needs network)")
     p.add_argument("--no-verify", dest="verify", action="store_false", help="accept a prepared CIFAR-10 subset (skip md5)")
     p.add_argument("--image-size", type=int, default=None, help="ImageNet crop side (default 224)")
