@@ -145,3 +145,31 @@ def test_cli_trains_resumes_and_reports_finished_runs(tmp_path, capsys):
     assert "already trained" in capsys.readouterr().out
     assert main(["--model", "demo-snn", "--set", "width"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_a_run_is_a_sweep_model_source(run):
+    import pickle
+
+    from mango_widgets.engine.spec import model_source
+    from mango_widgets.models.trained import TrainedRunSource
+
+    source = model_source(TrainedRunSource(str(run)))
+    assert source.name == "demo" and source.epochs() == [1, 2, 3] and source.default_T() == 4
+    assert source.layer_units()["lif3"] == 64
+    network = source.network(2, 3)
+    assert network.T == 3 and network.name == "demo-snn@epoch2"
+    assert source.generator("uniform").grid.d == 128
+    assert len(pickle.dumps(source)) < 500
+
+
+def test_a_reproduced_run_is_checked_epoch_by_epoch_against_a_bundle(run, tmp_path, monkeypatch):
+    from mango_widgets.models import trained
+
+    monkeypatch.setattr(trained, "bundled_root", lambda: tmp_path / "package")
+    bundle_run(run, tmp_path / "package" / "quick", [3])
+    assert trained.bundled_names() == ["quick"] and trained.bundled_epochs("quick") == [3]
+    assert trained.same_weights_as_bundle(run, "quick") == {1: True, 2: True, 3: True}
+    _train(tmp_path / "other-seed", seed=1, epochs=2)
+    with pytest.raises(ConfigError, match="other settings"):
+        _train(tmp_path / "other-seed", seed=1)  # epochs 2 vs 3: the schedule differs
+    assert trained.same_weights_as_bundle(tmp_path / "other-seed", "quick") == {1: False, 2: False}

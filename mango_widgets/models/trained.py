@@ -141,6 +141,20 @@ def bundled_accuracy(name: str) -> Dict[int, float]:
     return run_accuracy(bundled_dir(name))
 
 
+def same_weights_as_bundle(folder, name: str) -> Dict[int, bool]:
+    """For every epoch a local run and bundled run ``name`` both trained: are the weights bit-identical?
+
+    The bundle records the sha256 of every epoch of the run it came from, so a run reproduced with
+    ``mango train-long`` can be checked epoch by epoch (bit-identical on the same CPU kind and
+    thread count; spike thresholds can turn another CPU's float rounding into different weights).
+    """
+    local, bundled = read_run(folder), read_run(bundled_dir(name))
+    if local["recipe"] != bundled["recipe"]:
+        raise ConfigError(f"{folder} is a run of {local['recipe']!r}, the bundle {name!r} of {bundled['recipe']!r}")
+    reference = bundled.get("full_run_sha256", {e: v["sha256"] for e, v in bundled["epochs"].items()})
+    return {int(e): entry["sha256"] == reference[e] for e, entry in local["epochs"].items() if e in reference}
+
+
 def _ranges(values: List[int]) -> str:
     """``[1, 2, 3, 5]`` -> ``"1-3, 5"``."""
     parts, start = [], None
