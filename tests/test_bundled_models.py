@@ -26,7 +26,7 @@ from mango_widgets.models.trained import (
     verify_run,
 )
 from mango_widgets.models.training.epochs import evaluate
-from mango_widgets.models.training.generator_bundle import bundle_generator, reconstruction, sample_quality
+from mango_widgets.models.training.generator_bundle import bundle_generator, reconstruction, sample_quality, save_figure
 
 RESNET = "spiking-resnet18-mnist"
 #: all bundled weights together stay below this (issue 17)
@@ -114,3 +114,8 @@ def test_bundle_generator_measures_and_hashes_a_trained_vqvae(tmp_path):
     idx = generator.grid.random(2, np.random.default_rng(0))
     assert torch.equal(generator(idx), trained(idx))
     assert json.loads((tmp_path / "bundle" / "manifest.json").read_text())["zoo"] == "vqvae28"
+    from PIL import Image
+
+    figure = save_figure(generator, tmp_path / "figure.png", load_mnist_subset("heldout")[0], columns=4)
+    with Image.open(figure) as image:  # 2 rows of samples, originals, reconstructions: 4 rows of 4 tiles
+        assert image.size == (4 * 30 + 2, 4 * 30 + 2)

@@ -62,7 +62,18 @@ def environment(threads: int) -> dict:
             versions[name] = version(name)
         except Exception:  # not installed: not used by this recipe
             versions[name] = None
-    return {**versions, "threads": threads, "machine": platform.machine()}
+    return {**versions, "threads": threads, "machine": platform.machine(), "cpu": _cpu_model()}
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (weights can differ in the last bits between CPU kinds)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def _tensors(name: str, split: str, limit: Optional[int] = None):

@@ -58,6 +58,22 @@ def reconstruction(autoencoder: torch.nn.Module, images: torch.Tensor, batch: in
             "heldout_images": len(images)}
 
 
+@torch.no_grad()
+def save_figure(generator: Generator, path, held_out: torch.Tensor, seed: int = 0, columns: int = 10) -> Path:
+    """PNG: a row of random grid samples per ``columns``, then held-out images over their reconstructions."""
+    from torchvision.utils import save_image
+
+    rows = [generator(generator.grid.random(2 * columns, np.random.default_rng(seed))).cpu()]
+    module = generator.zoo_module
+    if hasattr(module, "quantize"):  # an autoencoder: originals, then what comes back through the codebook
+        originals = held_out[torch.linspace(0, len(held_out) - 1, columns).long()]  # spread: files are by class
+        rows += [originals, module(originals)[0].cpu()]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(torch.cat(rows), path, nrow=columns, padding=2, pad_value=0.5)
+    return path
+
+
 def bundle_generator(run, dest, samples: int = 1000, seed: int = 0) -> dict:
     """Measure the generator of a ``mango train`` run and copy it into ``dest`` with a manifest; returns it."""
     from mango_widgets.models.bundled import demo_generator, demo_network
@@ -94,10 +110,17 @@ def main(argv=None) -> int:
     p.add_argument("--samples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--figure", default=None, help="also write a PNG of samples (and reconstructions), e.g. "
+                                                  "docs/vqvae28_samples.png")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
         manifest = bundle_generator(args.run, args.dest, args.samples, args.seed)
+        if args.figure:
+            from mango_widgets.models.mnist_subset import load_mnist_subset
+            from mango_widgets.models.trained import load_generator
+
+            save_figure(load_generator(args.dest), args.figure, load_mnist_subset("heldout")[0], args.seed)
     except MangoError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
