@@ -145,6 +145,10 @@ def test_cli_trains_resumes_and_reports_finished_runs(tmp_path, capsys):
     assert "already trained" in capsys.readouterr().out
     assert main(["--model", "demo-snn", "--set", "width"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+    assert main([*args, "--bundle", str(tmp_path / "b")]) == 2
+    assert "--bundle needs --bundle-epochs" in capsys.readouterr().err
+    assert main([*args, "--bundle", str(tmp_path / "b"), "--bundle-epochs", "1"]) == 0
+    assert run_epochs(tmp_path / "b") == [1]
 
 
 def test_a_run_is_a_sweep_model_source(run):

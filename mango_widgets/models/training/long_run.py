@@ -101,6 +101,8 @@ def main(argv=None) -> int:
             for e in epochs:
                 print(f"  epoch {e:>4}: held-out accuracy {rows.get(e, {}).get('heldout_accuracy')}")
             return 0
+        if args.bundle and not args.bundle_epochs:
+            raise ConfigError("--bundle needs --bundle-epochs, e.g. --bundle-epochs 1,2,5,10,30")
         overrides = _key_values(args.overrides)
         for key in ("epochs", "T", "seed"):
             if getattr(args, key) is not None:
