@@ -226,9 +226,11 @@ class TrainedRunSource:
             object.__setattr__(self, "name", Path(self.run).name)
 
     def epochs(self) -> List[int]:
+        """Epochs with weights, in order."""
         return run_epochs(_run_folder(self.run))
 
     def default_T(self) -> int:
+        """The T the run was trained at."""
         return int(read_run(_run_folder(self.run))["settings"]["T"])
 
     def layer_units(self) -> Dict[str, int]:
@@ -237,6 +239,7 @@ class TrainedRunSource:
         return {name: info.units for name, info in network.layers().items()}
 
     def network(self, epoch: int, T: int) -> Network:
+        """The network at ``epoch``, exposed for ``T`` steps (sha256-checked)."""
         return run_network(_run_folder(self.run), epoch=epoch, T=T)
 
     def generator(self, spacing: str = "uniform"):

@@ -30,6 +30,7 @@ from mango_widgets.models.datasets import load_dataset
 from mango_widgets.models.mnist_subset import random_shift
 from mango_widgets.models.recipes import recipe
 from mango_widgets.models.trained import MANIFEST, RUN_FORMAT, RUN_KIND, read_run
+from mango_widgets.models.training.demo_snn import warmup_cosine
 from mango_widgets.models.training.train import class_scores
 from mango_widgets.runtime.threads import torch_threads
 
@@ -41,13 +42,6 @@ TRAIN_SPLIT, HELDOUT_SPLIT = "train", "test"
 def default_out(name: str) -> Path:
     """Where a run goes when no folder is given: ``~/.cache/mango_widgets/runs/<recipe>``."""
     return Path.home() / ".cache" / "mango_widgets" / "runs" / name
-
-
-def warmup_cosine(step: int, warmup: int, total: int) -> float:
-    """Learning-rate factor: linear warm-up over ``warmup`` steps, then cosine decay to zero at ``total``."""
-    if step < warmup:
-        return (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
 
 
 def environment(threads: int) -> dict:
