@@ -177,3 +177,16 @@ def test_a_reproduced_run_is_checked_epoch_by_epoch_against_a_bundle(run, tmp_pa
     with pytest.raises(ConfigError, match="other settings"):
         _train(tmp_path / "other-seed", seed=1)  # epochs 2 vs 3: the schedule differs
     assert trained.same_weights_as_bundle(tmp_path / "other-seed", "quick") == {1: False, 2: False}
+
+
+def test_the_spiking_resnet_recipe_trains_saves_and_reloads_in_sequence_mode(tmp_path):
+    settings = dict(epochs=1, width=2, T=2, train_limit=40, heldout_limit=20, batch_size=20, warmup_steps=1)
+    manifest = EpochRun("spiking-resnet18-mnist", tmp_path / "srn", settings, progress=lambda m: None).run()
+    assert manifest["network"] == {"input_shape": [1, 28, 28], "T": 2, "time_mode": "sequence",
+                                   "classes": [str(i) for i in range(10)]}
+    network = run_network(tmp_path / "srn", T=3)
+    assert network.T == 3 and network.layers()["layer2.1.sn1"].units == 4
+    assert network.preprocess is not None  # MNIST normalisation, as in training
+    saved = torch.load(tmp_path / "srn" / "weights" / "epoch_001.pt", weights_only=True)
+    assert any("running_mean" in k for k in saved)  # BatchNorm statistics travel with the weights
+    assert all(torch.equal(saved[k], v) for k, v in network.module.state_dict().items())
