@@ -8,7 +8,7 @@ from mango_widgets.models import zoo
 from mango_widgets.models.architectures import ann
 from mango_widgets.runtime.gpu_backend import describe_backend, spikingjelly_line
 
-SNNS = ["conv-snn-mnist", "conv-snn-cifar", "spiking-resnet18"]
+SNNS = ["conv-snn-mnist", "conv-snn-cifar", "spiking-resnet18", "spiking-resnet18-mnist"]
 TINY_GENERATORS = {
     "sngan32": {"width": 8},
     "dcgan28": {"width": 8},
@@ -30,9 +30,10 @@ def _search(network, generator, target, method="random", budget=50):
 
 @pytest.mark.parametrize("name", SNNS)
 def test_snns_at_paper_T_list_spiking_layers_and_run_a_search(name):
-    T = {"conv-snn-mnist": None, "conv-snn-cifar": 25, "spiking-resnet18": None}[name]
+    T = {"conv-snn-mnist": None, "conv-snn-cifar": 25, "spiking-resnet18": None, "spiking-resnet18-mnist": None}[name]
     network = zoo.make_network(name, T=T)  # default: T=100 for the snnTorch net, 50 for the spiking ResNet18
-    assert network.T == {"conv-snn-mnist": 100, "conv-snn-cifar": 25, "spiking-resnet18": 50}[name]
+    assert network.T == {"conv-snn-mnist": 100, "conv-snn-cifar": 25, "spiking-resnet18": 50,
+                         "spiking-resnet18-mnist": 16}[name]
     layers = network.layers()
     spiking = [info.name for info in layers.values() if info.spiking]
     assert spiking and network.spiking
@@ -47,6 +48,42 @@ def test_spiking_resnet_names_blocks_like_spikingjelly_and_runs_multi_step():
     layers = network.layers()
     assert layers["layer2.1.sn1"].units == 128 and layers["layer2.1.sn1"].spiking
     assert layers["layer4.1.sn2"].units == 512 and layers["fc"].units == 10
+
+
+def test_narrow_spiking_resnet_keeps_spikingjelly_names_and_scales_every_stage():
+    network = zoo.make_network("spiking-resnet18-mnist", T=3)
+    assert network.time_mode == "sequence" and network.input_shape == (1, 28, 28) and network.T == 3
+    layers = network.layers()
+    units = {name: layers[name].units for name in ("sn1", "layer1.1.sn2", "layer2.1.sn1", "layer3.0.sn2", "layer4.1.sn2")}
+    assert units == {"sn1": 8, "layer1.1.sn2": 8, "layer2.1.sn1": 16, "layer3.0.sn2": 32, "layer4.1.sn2": 64}
+    assert all(layers[name].spiking for name in units) and layers["fc"].units == 10
+    assert sum(info.spiking for info in layers.values()) == 17  # stem + 2 per BasicBlock x 8
+    out = network.run(torch.rand(2, 1, 28, 28), ["layer4.1.sn2"])
+    assert out["output"].shape == (2, 10) and out["layer4.1.sn2"].shape == (2, 64)
+    wide = zoo.make_network("spiking-resnet18-mnist", T=2, width=4).layers()
+    assert wide["layer2.1.sn1"].units == 8 and wide["layer4.1.sn2"].units == 32
+
+
+def test_full_width_is_spikingjellys_own_resnet18_and_bad_widths_are_refused():
+    from spikingjelly.activation_based import neuron
+    from spikingjelly.activation_based.model import spiking_resnet as sj
+
+    ours = zoo.build_network_module("spiking-resnet18").state_dict()
+    theirs = sj.spiking_resnet18(spiking_neuron=neuron.LIFNode, num_classes=10).state_dict()
+    assert list(ours) == list(theirs) and all(ours[k].shape == theirs[k].shape for k in ours)
+    for width in (0, 2.5, "8"):
+        with pytest.raises(ConfigError, match="width must be a positive whole number"):
+            zoo.make_network("spiking-resnet18-mnist", width=width)
+
+
+def test_narrow_spiking_resnet_pickles_and_gives_the_same_spikes():
+    import pickle
+
+    network = zoo.make_network("spiking-resnet18-mnist", T=4)
+    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    before = network.run(images, ["layer2.1.sn1"])["layer2.1.sn1"]
+    again = pickle.loads(pickle.dumps(network))
+    assert torch.equal(again.run(images, ["layer2.1.sn1"])["layer2.1.sn1"], before)
 
 
 @pytest.mark.parametrize("arch", ann.ARCHITECTURES)

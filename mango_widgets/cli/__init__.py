@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("app", help="serve the widgets as a Voila web app on the demo models (mango app --help)", add_help=False)
     sub.add_parser("train", help="train a zoo network or generator (mango train --help)", add_help=False)
     sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator (mango train-demo --help)", add_help=False)
+    sub.add_parser("train-long", add_help=False,
+                   help="train a recipe (demo SNN, spiking ResNet18) for many epochs, resumable, sha256 manifest (mango train-long --help)")
     sub.add_parser("closed-loop", add_help=False,
                    help="serve stimuli to a presentation program through a folder (mango closed-loop --help)")
     sub.add_parser("specializations", add_help=False,
@@ -54,6 +56,7 @@ PASS_THROUGH = {
     "app": "mango_widgets.widgets.app:main",
     "train": "mango_widgets.models.training.train:main",
     "train-demo": "mango_widgets.models.training.bundled:main",
+    "train-long": "mango_widgets.models.training.long_run:main",
     "closed-loop": "mango_widgets.studies.closed_loop.file_adapter:main",
     "specializations": "mango_widgets.studies.specializations:main",
     "sweep": "mango_widgets.cli.sweep:main",

@@ -6,7 +6,7 @@ image shape and normalisation (mean, std). Normalisation is *not* applied to the
 it belongs to the network (``Network(preprocess=...)``, set by the zoo), so that training
 and MEI search (whose generators make [0, 1] images) see the same pipeline.
 
-Files are looked for under ``root`` (default ``$MANGO_DATA`` or ``~/.cache/mango_widgets/models/mnist_subset``)
+Files are looked for under ``root`` (default ``$MANGO_DATA`` or ``~/.cache/mango_widgets/data``)
 in each dataset's own on-disk layout; ``download=True`` lets torchvision fetch what it can.
 Missing files raise :class:`DatasetNotFoundError` saying where they are expected and how to get them.
 """
@@ -49,7 +49,7 @@ class DatasetSpec:
 
 
 def default_root() -> Path:
-    """``$MANGO_DATA`` or ``~/.cache/mango_widgets/models/mnist_subset``."""
+    """``$MANGO_DATA`` or ``~/.cache/mango_widgets/data``."""
     return Path(os.environ.get(DATA_ENV) or Path.home() / ".cache" / "mango_widgets" / "data").expanduser()
 
 

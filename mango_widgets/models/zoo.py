@@ -284,6 +284,11 @@ def _builtin() -> None:
     register_network(NetworkEntry(
         "spiking-resnet18", spiking_resnet.spiking_resnet18, (3, 32, 32), spiking_resnet.T_DEFAULT, "cifar10",
         "SpikingJelly spiking ResNet18, multi-step LIF (tau=10: decay 0.9), 32x32 colour input, T=50"))
+    register_network(NetworkEntry(
+        "spiking-resnet18-mnist", spiking_resnet.spiking_resnet18, (1, 28, 28), spiking_resnet.T_MNIST, "mnist-subset",
+        f"the same spiking ResNet18 at width {spiking_resnet.WIDTH_MNIST} (stages {spiking_resnet.WIDTH_MNIST}x1/2/4/8 "
+        f"channels), 3x3 stem + 2x2 pool for 28x28 grey input, T={spiking_resnet.T_MNIST} (trained: bundled_network)",
+        {"in_channels": 1, "stem": "small", "width": spiking_resnet.WIDTH_MNIST}))
     for arch in ann.ARCHITECTURES:
         register_network(NetworkEntry(
             arch, ann.torchvision_ann, (3, 224, 224), 1, "imagenet",

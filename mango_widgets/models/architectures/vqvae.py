@@ -83,6 +83,22 @@ class VQVAE(nn.Module):
             x = x[..., self.pad:-self.pad, self.pad:-self.pad]
         return x
 
+    @torch.no_grad()
+    def restart_dead_codes(self, images: torch.Tensor, usage: torch.Tensor, generator=None) -> int:
+        """Move the codebook entries that no encoding chose (``usage == 0``) onto encodings of ``images``.
+
+        Without this a VQ-VAE trained with Adam uses a handful of its 512 entries, and a search
+        over all 512 mostly picks entries the decoder never saw. Returns how many were moved.
+        """
+        dead = (usage == 0).nonzero().flatten()
+        if len(dead) == 0:
+            return 0
+        z_e = self.encode(images).permute(0, 2, 3, 1).reshape(-1, self.embedding_dim)
+        pick = torch.randint(0, len(z_e), (len(dead),), generator=generator).to(z_e.device)
+        noise = torch.randn(len(dead), self.embedding_dim, generator=generator).to(z_e.device)
+        self.codebook.weight[dead.to(z_e.device)] = z_e[pick] + 0.01 * z_e.std() * noise
+        return len(dead)
+
     def forward(self, images: torch.Tensor):
         """(reconstruction in [0, 1], VQ loss = codebook + commitment terms, indices [B, 64])."""
         z_e = self.encode(images)

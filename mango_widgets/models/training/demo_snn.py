@@ -32,8 +32,8 @@ def spike_counts(net: torch.nn.Module, x: torch.Tensor, T: int) -> torch.Tensor:
     return counts
 
 
-def _lr_factor(step: int, warmup: int, total: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine decay to zero at ``total``."""
+def warmup_cosine(step: int, warmup: int, total: int) -> float:
+    """Learning-rate factor: linear warm-up over ``warmup`` steps, then cosine decay to zero at ``total``."""
     if step < warmup:
         return (step + 1) / warmup
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
@@ -84,7 +84,7 @@ def train_demo_snn(epochs: int = 12, T: int = 20, batch_size: int = 64, lr: floa
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = (len(x_tr) + batch_size - 1) // batch_size
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, partial(_lr_factor, warmup=warmup_steps, total=epochs * steps_per_epoch))
+        opt, partial(warmup_cosine, warmup=warmup_steps, total=epochs * steps_per_epoch))
     metrics = []
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()

@@ -69,6 +69,7 @@ class TrainConfig:
     model_args: Dict = field(default_factory=dict)
     disc_args: Dict = field(default_factory=dict)
     sample_rows: int = 8
+    codebook_restart: int = 20  # VQ-VAE: every N steps move unused codebook entries onto encodings (0: never)
 
     def __post_init__(self):
         """Refuse values that would fail late or train silently wrong (a NaN rate trains nothing)."""
@@ -301,22 +302,30 @@ class Run:
         return {k: round(v / n, 5) for k, v in sums.items()}
 
     def _autoencoder_epoch(self, epoch: int) -> dict:
-        vq, opt = self.models["generator"], self.optimizers["generator"]
+        vq, opt, every = self.models["generator"], self.optimizers["generator"], self.config.codebook_restart
         vq.train()
-        sums, n, used = {"recon_loss": 0.0, "vq_loss": 0.0}, 0, set()
-        for x, _ in self._loader(self.train_data, epoch):
+        sums, n, used, restarted = {"recon_loss": 0.0, "recon_mse": 0.0, "vq_loss": 0.0}, 0, set(), 0
+        usage = torch.zeros(vq.num_embeddings, dtype=torch.long)
+        for step, (x, _) in enumerate(self._loader(self.train_data, epoch), 1):
             x = x.to(self.device)
             recon, vq_loss, indices = vq(x)
-            recon_loss = F.mse_loss(recon, x)
+            # cross-entropy, not MSE: with MSE the sigmoid output saturates at 0 on mostly-dark images within
+            # ~20 Adam steps and the decoder never recovers (it outputs a blank image)
+            recon_loss = F.binary_cross_entropy(recon, x)
             opt.zero_grad()
             (recon_loss + vq_loss).backward()
             opt.step()
             sums["recon_loss"] += recon_loss.item() * len(x)
+            sums["recon_mse"] += F.mse_loss(recon.detach(), x).item() * len(x)
             sums["vq_loss"] += vq_loss.item() * len(x)
             n += len(x)
             used.update(indices.unique().tolist())
+            usage += torch.bincount(indices.flatten().cpu(), minlength=vq.num_embeddings)
+            if every and step % every == 0:  # entries unused for `every` steps restart on fresh encodings
+                restarted += vq.restart_dead_codes(x, usage)
+                usage.zero_()
         row = {k: round(v / n, 5) for k, v in sums.items()}
-        row["codebook_used"] = len(used)
+        row.update(codebook_used=len(used), codebook_restarted=restarted)
         return row
 
     # ------------------------------------------------------------- outputs
@@ -373,7 +382,8 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--model", required=True, help="zoo name, e.g. conv-snn-mnist, spiking-resnet18, sngan32, vqvae32")
     p.add_argument("--dataset", default=None, help="mnist-subset (offline), mnist, fashion-mnist, cifar10, imagenet "
                                                    "(default: the model's own)")
-    p.add_argument("--data-root", dest="root", default=None, help="data folder (default $MANGO_DATA or ~/.cache/mango_widgets/models/mnist_subset)")
+    p.add_argument("--data-root", dest="root", default=None,
+                   help="data folder (default $MANGO_DATA or ~/.cache/mango_widgets/data)")
     p.add_argument("--download", action="store_true", help="let torchvision download missing data (needs network)")
     p.add_argument("--no-verify", dest="verify", action="store_false", help="accept a prepared CIFAR-10 subset (skip md5)")
     p.add_argument("--image-size", type=int, default=None, help="ImageNet crop side (default 224)")
@@ -394,6 +404,8 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--disc-arg", dest="disc_args", action="append", metavar="KEY=VALUE",
                    help="GAN discriminator argument, e.g. width=64")
     p.add_argument("--sample-rows", type=int, default=8, help="generator sample grid is rows x rows")
+    p.add_argument("--codebook-restart", type=int, default=20,
+                   help="VQ-VAE: every N steps move codebook entries no image used onto encodings (0: never)")
     args = vars(p.parse_args(argv))
     args["model_args"], args["disc_args"] = _key_values(args["model_args"]), _key_values(args["disc_args"])
     return TrainConfig(**args)
