@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("train", help="train a zoo network or generator (mango train --help)", add_help=False)
     sub.add_parser("train-demo", help="retrain the bundled demo SNN and generator (mango train-demo --help)", add_help=False)
     sub.add_parser("closed-loop", help="serve stimuli to a presentation program through a folder (mango closed-loop --help)", add_help=False)
-    sub.add_parser("specializations", help="the paper's selectivity-over-training study on the demo models (mango specializations --help)", add_help=False)
+    sub.add_parser("specializations", help="replaced by `mango reproduce` (says how)", add_help=False)
+    sub.add_parser("reproduce", help="the paper's figures and claims, measured cleanly, resumable (mango reproduce --help)", add_help=False)
     sub.add_parser("sweep", help="MEIs of many neurons x epochs x methods on Dask into a resumable store (mango sweep --help)", add_help=False)
     return parser
 
@@ -53,8 +54,9 @@ PASS_THROUGH = {
     "train": "mango_widgets.models.training.train:main",
     "train-demo": "mango_widgets.models.training.bundled:main",
     "closed-loop": "mango_widgets.studies.closed_loop.file_adapter:main",
-    "specializations": "mango_widgets.studies.specializations:main",
+    "specializations": "mango_widgets.cli.reproduce:replaced_specializations",
     "sweep": "mango_widgets.cli.sweep:main",
+    "reproduce": "mango_widgets.cli.reproduce:main",
 }
 
 

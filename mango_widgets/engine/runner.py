@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from mango_widgets.engine.outcome import failure_outcome
+from mango_widgets.engine.plan import ReadyQueue
 from mango_widgets.engine.spec import Cell, as_names, model_source, parse_ints
 from mango_widgets.engine.store import DATABASE, ResultStore
 from mango_widgets.engine.worker import PLUGIN_NAME, ModelCache, run_cell
@@ -202,19 +203,22 @@ class Sweep:
         }
 
     @classmethod
-    def from_dict(cls, spec: dict, **overrides) -> "Sweep":
+    def from_dict(cls, spec: dict, **overrides) -> Sweep:
         """The sweep a :meth:`to_dict` describes (``overrides`` replace entries, e.g. ``store=``)."""
         spec = {**spec, **overrides}
         spec.pop("cells", None)
         return cls(**spec)
 
     @classmethod
-    def resume(cls, store: Union[str, Path], **overrides) -> "Sweep":
+    def resume(cls, store: Union[str, Path], **overrides) -> Sweep:
         """The latest sweep run on ``store``, to run again (finished cells are skipped); ``overrides``
         replace entries (e.g. ``network=`` the model source object of a sweep on your own models)."""
         spec = ResultStore(store, create=False).last_spec()
         if spec is None:
             raise ConfigError(f"the store {store} has no recorded sweep to resume; give the sweep's layers, units, ... again")
+        if spec.get("kind") == "plan":
+            raise ConfigError(f"the store {store} was last written by a plan ({spec.get('study', 'not a sweep')}); "
+                              "resume it with the command that made it (e.g. `mango reproduce --resume`)")
         return cls.from_dict(spec, store=store, **overrides)
 
     def pending(self, retry_failed: bool = False) -> List[Cell]:
@@ -242,22 +246,38 @@ class Sweep:
         return self._make_run(client, workers, progress, retry_failed, callbacks).run()
 
     def start(self, client=None, workers: Optional[int] = None, progress="auto", retry_failed: bool = False,
-              callbacks: Iterable[Callable[[SweepEvent], None]] = ()) -> "SweepRun":
+              callbacks: Iterable[Callable[[SweepEvent], None]] = ()) -> SweepRun:
         """Like :meth:`run` but in a background thread; returns the :class:`SweepRun` (``wait``, ``stop``)."""
         return self._make_run(client, workers, progress, retry_failed, callbacks).start()
 
-    def _make_run(self, client, workers, progress, retry_failed, callbacks) -> "SweepRun":
-        from mango_widgets.engine.progress import make_progress
+    def _make_run(self, client, workers, progress, retry_failed, callbacks) -> SweepRun:
+        return make_run(self, client, workers, progress, retry_failed, callbacks)
 
-        if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
-            raise ConfigError(f"workers must be a positive number of worker processes, got {workers!r}")
-        if workers is not None and client is not None:
-            raise ConfigError("give either workers= (for a new local cluster) or client= (an existing one), not both")
-        handlers = list(callbacks)
-        display = make_progress(progress)
-        if display is not None:
-            handlers.append(display)
-        return SweepRun(self, client, workers, retry_failed, handlers)
+    # what the runner asks of a sweep or a plan
+    describe = False
+
+    def source_for(self, cell: Cell):
+        """The model source of a cell (one for the whole sweep)."""
+        return self.source
+
+    def dependencies(self) -> Dict[str, str]:
+        """A sweep's cells are independent (a Plan's warm cells are not)."""
+        return {}
+
+
+def make_run(plan, client, workers, progress, retry_failed, callbacks) -> SweepRun:
+    """A :class:`SweepRun` of a sweep or a :class:`~.plan.Plan`, with its progress display."""
+    from mango_widgets.engine.progress import make_progress
+
+    if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
+        raise ConfigError(f"workers must be a positive number of worker processes, got {workers!r}")
+    if workers is not None and client is not None:
+        raise ConfigError("give either workers= (for a new local cluster) or client= (an existing one), not both")
+    handlers = list(callbacks)
+    display = make_progress(progress)
+    if display is not None:
+        handlers.append(display)
+    return SweepRun(plan, client, workers, retry_failed, handlers)
 
 
 def _span(numbers: Sequence[int]) -> str:
@@ -289,7 +309,8 @@ class _Tally:
 
 
 class SweepRun:
-    """One run of a sweep: submits cells, writes results, reports progress; ``stop()`` from any thread."""
+    """One run of a sweep or plan: submits cells (a warm cell once the cell it starts from is done),
+    writes results, reports progress; ``stop()`` from any thread."""
 
     def __init__(self, sweep: Sweep, client, workers: Optional[int], retry_failed: bool, callbacks: List[Callable]):
         self.sweep = sweep
@@ -315,7 +336,7 @@ class SweepRun:
     def wait(self, timeout: Optional[float] = None) -> bool:
         return self._done.wait(timeout)
 
-    def start(self) -> "SweepRun":
+    def start(self) -> SweepRun:
         self._thread = threading.Thread(target=self._run_in_thread, name="mango-sweep", daemon=True)
         self._thread.start()
         return self
@@ -346,8 +367,11 @@ class SweepRun:
             self._emit(tally, started, "starting")
             report.state = "running"
 
+            queue = ReadyQueue(todo, sweep.dependencies(), store.start_index)
+
             def on_record(cell: Cell, record: dict) -> None:
                 store.put(cell, record, run_id=report.run_id)
+                queue.finished(cell, record)
                 tally.add(cell, record)
                 report.done, report.failed = tally.done, tally.failed
                 report.wall_seconds = time.perf_counter() - started
@@ -355,7 +379,7 @@ class SweepRun:
 
             try:
                 if todo:
-                    self._execute(todo, on_record, report)
+                    self._execute(queue, on_record, report)
                 report.state = "stopped" if self._stop.is_set() and tally.done + tally.failed < len(todo) else "finished"
             except KeyboardInterrupt:
                 report.state = "stopped"
@@ -370,18 +394,22 @@ class SweepRun:
             store.close()
 
     # ------------------------------------------------------------ executors
-    def _execute(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
+    def _execute(self, queue: ReadyQueue, on_record: Callable, report: SweepReport) -> None:
+        plan = self.sweep
         if isinstance(self.client, str) and self.client == INLINE:
             report.workers = 1
-            cache = ModelCache(self.sweep.max_networks)
-            for cell in cells:
-                if self._stop.is_set():
+            cache = ModelCache(plan.max_networks)
+            while not self._stop.is_set():
+                item = queue.pop()
+                if item is None:
                     return
-                on_record(cell, run_cell(cell, self.sweep.source, cache=cache, keep_indices=self.sweep.keep_indices))
+                cell, warm_start = item
+                on_record(cell, run_cell(cell, plan.source_for(cell), cache=cache, keep_indices=plan.keep_indices,
+                                         warm_start=warm_start, describe=plan.describe))
             return
-        self._execute_dask(cells, on_record, report)
+        self._execute_dask(queue, on_record, report)
 
-    def _execute_dask(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
+    def _execute_dask(self, queue: ReadyQueue, on_record: Callable, report: SweepReport) -> None:
         from distributed import Client, LocalCluster, as_completed
 
         from mango_widgets.engine.plugin import ModelCachePlugin
@@ -401,8 +429,7 @@ class SweepRun:
                 client = Client(client)
                 owned.append(client)
             client.register_plugin(ModelCachePlugin(self.sweep.max_networks), name=PLUGIN_NAME)
-            source, keep = self.sweep.source, self.sweep.keep_indices
-            queue = iter(cells)
+            plan = self.sweep
             in_flight: Dict[object, Cell] = {}
             completed = as_completed()
             window, window_checked = 0, -1e9
@@ -414,10 +441,13 @@ class SweepRun:
                     report.workers = len(client.nthreads())
                     window, window_checked = max(4, 2 * threads), time.monotonic()
                 while len(in_flight) < window and not self._stop.is_set():
-                    cell = next(queue, None)
-                    if cell is None:
+                    item = queue.pop()  # None: all submitted, or the rest waits for cells in flight
+                    if item is None:
                         return
-                    future = client.submit(run_cell, cell, source, keep_indices=keep, pure=False, key=f"mango-cell-{uuid.uuid4().hex}")
+                    cell, warm_start = item
+                    future = client.submit(run_cell, cell, plan.source_for(cell), keep_indices=plan.keep_indices,
+                                           warm_start=warm_start, describe=plan.describe, pure=False,
+                                           key=f"mango-cell-{uuid.uuid4().hex}")
                     in_flight[future] = cell
                     completed.add(future)
 

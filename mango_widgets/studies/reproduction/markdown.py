@@ -1,0 +1,62 @@
+"""``summary.md``: the study's claims table, coverage and per-layer numbers with their intervals."""
+from __future__ import annotations
+
+from typing import List
+
+
+def _interval(value) -> str:
+    if not isinstance(value, dict) or value.get("estimate") is None:
+        return "-"
+    if value.get("low") is None or value.get("high") is None:
+        return f"{value['estimate']:.2f}"
+    return f"{value['estimate']:.2f} [{value['low']:.2f}, {value['high']:.2f}]"
+
+
+def _layer_table(title: str, table: dict, epochs: List[int]) -> List[str]:
+    lines = [f"**{title}** (mean over neurons, bootstrap 95% interval)", "",
+             "| layer | " + " | ".join(f"epoch {e}" for e in epochs) + " |", "|---" * (len(epochs) + 1) + "|"]
+    for layer, by_epoch in table.items():
+        lines.append(f"| {layer} | " + " | ".join(_interval(by_epoch.get(str(e), by_epoch.get(e))) for e in epochs) + " |")
+    return lines + [""]
+
+
+def summary_markdown(summary: dict) -> str:
+    """The summary as Markdown (docs/reproduction.md quotes it)."""
+    settings, coverage = summary["settings"], summary["coverage"]
+    design = settings["design"]
+    epochs = design["epochs"]
+    shown = sorted({epochs[0], epochs[len(epochs) // 2], epochs[-1]})
+    units = {layer: len(u) for layer, u in design["units"].items()}
+    lines = [
+        f"# Reproduction study ({settings['scale']} scale)", "",
+        f"Models: {settings['primary']}" + (f", second generator {settings['compare']}" if settings.get("compare") else "")
+        + f"; T = {design['T']}; layers and neurons {units}; epochs {epochs[0]}..{epochs[-1]} ({len(epochs)}); methods "
+        f"{', '.join(settings['methods'])}; {settings['seeds']} seeds; {settings['budget']} queries per search; "
+        f"{settings['baseline_images']} random images per epoch for the baseline.", "",
+        "**Coverage**: searches done of planned: " + "; ".join(f"{name} {v[0]} of {v[1]}" for name, v in coverage["searches"].items())
+        + (" (complete)" if coverage.get("complete") else f" - a partial study: epochs with every seed and neuron: "
+           f"{coverage.get('epochs_complete')}; resume with `mango reproduce --resume --out {settings['out']}`"), "",
+        "| claim (paper) | figure | ours (95% intervals over neurons) | verdict |", "|---|---|---|---|",
+    ]
+    for claim in summary["claims"]:
+        why = f" *{claim['why']}*" if claim.get("why") else ""
+        lines.append(f"| {claim['paper']} | {claim['figure']} | {claim['ours']}{why} | **{claim['verdict']}** |")
+    lines.append("")
+    tables = summary["tables"]
+    lines += _layer_table("Selective share (activation and confidence >= 75%, same class for all methods; seeds averaged)",
+                          tables["selective"], shown)
+    lines += _layer_table("Activation of the best MEI (silent = 0)", tables["activation"], shown)
+    lines += _layer_table("Normalised entropy of the best MEI's class probabilities", tables["entropy"], shown)
+    lines += _layer_table("Entropy minus the random images' mean entropy (negative: more class-specific than random)",
+                          tables["entropy_excess"], shown)
+    lines += _layer_table("Top-class probability minus the random images' mean", tables["confidence_excess"], shown)
+    lines += ["**Random-image baseline per epoch**", "", "| epoch | network | mean top probability | share >= 75% | mean entropy |",
+              "|---|---|---|---|---|"]
+    for row in summary["baseline"]:
+        lines.append(f"| {row['epoch']} | {row['network']} | {row['random_top_probability']:.3f} | "
+                     f"{row['random_confident_fraction']:.3f} | {row['random_entropy']:.3f} |")
+    if summary.get("accuracy"):
+        accuracy = sorted(summary["accuracy"].items(), key=lambda kv: int(kv[0]))
+        lines += ["", "Held-out accuracy: " + ", ".join(f"{e}: {a:.3f}" for e, a in accuracy)]
+    lines += ["", "Figures: " + ", ".join(f"`{p}`" for p in summary.get("figures", []))]
+    return "\n".join(lines) + "\n"
