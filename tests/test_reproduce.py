@@ -22,7 +22,7 @@ def test_ci_scale_runs_the_whole_chain_and_resumes_without_recomputing(tmp_path)
     assert mango(args) == 0
     config = load_config(out)
     frame = load_results(out / "store")
-    neurons, methods = 4, 3
+    neurons, methods = 2, 3
     cold = frame[(frame["init"] == "cold") & (frame["budget"] == config.budget) & (frame["network"] == "demo")]
     assert len(cold) == neurons * 2 * methods * config.seeds
     assert len(frame[frame["init"] == "warm"]) == neurons * 1 * config.warm_seeds
@@ -56,7 +56,7 @@ def test_ci_scale_runs_the_whole_chain_and_resumes_without_recomputing(tmp_path)
 def test_a_folder_of_another_study_is_refused_and_settings_are_checked(tmp_path, capsys):
     preset("ci", tmp_path).save()
     assert mango(["reproduce", "--scale", "ci", "--out", str(tmp_path), "--set", "budget=99", "--dry-run"]) == 2
-    assert "holds a study with other settings (budget: 20 -> 99)" in capsys.readouterr().err
+    assert "holds a study with other settings (budget: 16 -> 99)" in capsys.readouterr().err
     assert mango(["reproduce", "--scale", "ci", "--out", str(tmp_path), "--set", "colour=red"]) == 2
     assert "cannot read --set 'colour=red'" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="cannot read --set"):
@@ -66,7 +66,7 @@ def test_a_folder_of_another_study_is_refused_and_settings_are_checked(tmp_path,
     with pytest.raises(ConfigError, match="dataset="):
         preset("ci", tmp_path, models="trained")
     assert parse_overrides(["layers=[\"lif1\"]", "budget=5", "data_root=/data"]) == {"layers": ("lif1",), "budget": 5, "data_root": "/data"}
-    assert coarse_to_fine(list(range(1, 13))) == [1, 12, 6, 3, 9, 2, 4, 7, 10, 5, 8, 11]
+    assert coarse_to_fine(list(range(1, 13))) == [12, 1, 6, 3, 9, 2, 4, 7, 10, 5, 8, 11]
 
 
 def test_paper_scale_runs_end_to_end_on_a_tiny_cifar_folder(tmp_path):

@@ -123,8 +123,8 @@ def preset(scale: str, out, **overrides) -> StudyConfig:
         raise unknown_choice("scale", scale, SCALES)
     base = {
         # seconds on one core: the whole chain from searches to figures, for tests
-        "ci": dict(layers=("lif2", "lif_out"), units=2, epochs=(1, 6, 12), seeds=2, budget=20, baseline_images=64,
-                   compare_train_epochs=1, train_limit=256, bootstrap=300, permutations=300),
+        "ci": dict(layers=("lif2", "lif_out"), units=1, epochs=(1, 6, 12), seeds=2, budget=16, baseline_images=32,
+                   compare_train_epochs=1, train_limit=64, bootstrap=200, permutations=200),
         # the committed study: every spiking layer of the demo SNN, all 12 epochs, 3 seeds (docs/reproduction.md)
         "demo": dict(units=8, seeds=3, budget=300, baseline_images=1000, compare_train_epochs=15, warm_epochs=(2, 3, 5, 8, 12)),
         # the paper's setting: spiking ResNet18 (T = 50) and SN-GAN 32 on CIFAR-10, 9 layers x 64 units, every epoch

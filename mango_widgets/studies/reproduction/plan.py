@@ -6,10 +6,10 @@
   ``control_factor`` x budget, i.e. as many queries as the previous search plus the warm one;
 * **compare**: the same neurons and methods with the second generator (paper Appendix B).
 
-Cold cells go epoch by epoch in a coarse-to-fine order (first and last epoch, then the middle,
+Cold cells go epoch by epoch in a coarse-to-fine order (last and first epoch, then the middle,
 then the epochs between; every seed of an epoch together, so a worker loads each checkpoint once);
-the second generator follows the first two epochs, the warm pairs come last. A study stopped
-half-way has all seeds and neurons on a coarser grid of epochs.
+the second generator follows the first two epochs, and each warm pair follows as soon as both of
+its epochs are in. A study stopped half-way has all seeds and neurons on a coarser grid of epochs.
 """
 from __future__ import annotations
 
@@ -35,11 +35,11 @@ def choose_units(count: int, wanted: int) -> List[int]:
 
 
 def coarse_to_fine(epochs: List[int]) -> List[int]:
-    """Epochs ordered first, last, then by repeated halving of the gaps (1, 12, 6, 3, 9, 2, 4, 5, 7, 8, 10, 11)."""
+    """Epochs ordered last, first, then by repeated halving of the gaps (12, 1, 6, 3, 9, 2, 4, 7, 10, 5, 8, 11)."""
     epochs = sorted(epochs)
     if len(epochs) <= 2:
-        return epochs
-    order, gaps = [epochs[0], epochs[-1]], [(0, len(epochs) - 1)]
+        return epochs[::-1]
+    order, gaps = [epochs[-1], epochs[0]], [(0, len(epochs) - 1)]
     while gaps:
         following = []
         for low, high in gaps:
@@ -125,6 +125,7 @@ def build_plan(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
         return Cell(network, epoch, layer, unit, method, seed, budget, study.T, "uniform", init)
 
     order = coarse_to_fine(study.epochs)
+    warm_pairs, done = list(study.warm_pairs()) if config.warm_method else [], set()
     for position, epoch in enumerate(order):
         for seed in range(config.seeds):
             for layer, unit in study.neurons():
@@ -136,11 +137,12 @@ def build_plan(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
                     for layer, unit in study.neurons():
                         for method in config.methods:
                             plan.add(cell(compare, compare_epoch, layer, unit, method, seed))
-    if config.warm_method:
-        for previous, epoch in study.warm_pairs():
+        done.add(epoch)
+        for previous, later in [pair for pair in warm_pairs if set(pair) <= done]:
+            warm_pairs.remove((previous, later))
             for seed in range(min(config.warm_seeds, config.seeds)):
                 for layer, unit in study.neurons():
                     start = cell(primary, previous, layer, unit, config.warm_method, seed)
-                    plan.add(cell(primary, epoch, layer, unit, config.warm_method, seed, init="warm"), after=start)
-                    plan.add(cell(primary, epoch, layer, unit, config.warm_method, seed, budget=config.budget * config.control_factor))
+                    plan.add(cell(primary, later, layer, unit, config.warm_method, seed, init="warm"), after=start)
+                    plan.add(cell(primary, later, layer, unit, config.warm_method, seed, budget=config.budget * config.control_factor))
     return plan

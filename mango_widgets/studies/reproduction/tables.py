@@ -144,3 +144,16 @@ def neuron_table(records, criteria: SelectivityCriteria = SelectivityCriteria(),
     order = layers or list(dict.fromkeys(records["layer"]))
     table["depth"] = table["layer"].map({name: i for i, name in enumerate(order)})
     return table.sort_values(["depth", "unit", "epoch"]).reset_index(drop=True)
+
+
+def explorer_table(records, network: Optional[str] = None, budget: Optional[int] = None, seed: Optional[int] = None):
+    """The table the epoch explorer (``widgets.EpochExplorer``) takes: the cold searches of one network,
+    budget and seed (default: the most common network and budget, the first seed), one row per
+    (layer, unit, epoch, method)."""
+    cold = records[records["init"] == "cold"]
+    network = cold["network"].mode().iloc[0] if network is None else network
+    cold = cold[cold["network"] == network]
+    budget = int(cold["budget"].mode().iloc[0]) if budget is None else int(budget)
+    cold = cold[cold["budget"] == budget]
+    seed = int(cold["seed"].min()) if seed is None else int(seed)
+    return cold[cold["seed"] == seed].reset_index(drop=True)
