@@ -94,8 +94,8 @@ def study_cost(per_query_gpu_seconds: float, optimizer_seconds: float, plan: dic
     """GPU-hours and CPU core-hours of the planned study (and per seed) from per-query times."""
     searches = plan["layers"] * plan["units"] * plan["epochs"] * plan["methods"] * plan["seeds"]
     queries = searches * plan["budget"]
-    return {"searches": searches, "queries": queries,
-            "gpu_hours": queries * per_query_gpu_seconds / 3600, "gpu_hours_per_seed": queries * per_query_gpu_seconds / 3600 / plan["seeds"],
+    gpu_hours = queries * per_query_gpu_seconds / 3600
+    return {"searches": searches, "queries": queries, "gpu_hours": gpu_hours, "gpu_hours_per_seed": gpu_hours / plan["seeds"],
             "optimizer_core_hours": queries * optimizer_seconds / 3600}
 
 

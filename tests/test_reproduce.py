@@ -93,3 +93,20 @@ def test_paper_scale_runs_end_to_end_on_a_tiny_cifar_folder(tmp_path):
     assert len(frame[frame["init"] == "cold"]) == 2 * 2 * 3 + 2 + 2 * 3  # cold + equal-budget controls + second generator
     summary = json.loads((out / "summary.json").read_text())
     assert summary["settings"]["primary"] == "spiking-resnet18" and len(summary["claims"]) >= 12
+
+
+def test_the_gpu_cost_script_dry_runs_on_the_cpu(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "benchmarks" / "gpu_reproduce.py"
+    spec = importlib.util.spec_from_file_location("gpu_reproduce", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--dry-run", "--out", str(tmp_path / "cost.json")]) == 0
+    result = json.loads((tmp_path / "cost.json").read_text())
+    assert result["dry_run"] and result["device"] == "cpu" and set(result["images_per_second"]) == {"2", "4"}
+    assert result["flops_per_image"]["network"] > 0 and result["optimizer_seconds_per_query"] > 0
+    plan = result["paper_plan"]
+    assert result["cost_best_batch"]["queries"] == plan["layers"] * plan["units"] * plan["epochs"] * plan["methods"] \
+        * plan["seeds"] * plan["budget"] == 9 * 64 * 1000 * 3 * 3 * 10_000

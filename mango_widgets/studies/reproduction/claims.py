@@ -100,6 +100,9 @@ def intermediate_selectivity(data: StudyData) -> dict:
         return _claim("intermediate_layers_selective", "Up to 40% selective neurons in intermediate layers.", "Fig. 7",
                       NOT_TESTABLE, "-", {}, "fewer than three hidden layers studied")
     means = data.neurons[data.neurons["layer"].isin(middle)].groupby(["layer", "epoch"])["selective"].mean()
+    if means.empty:
+        return _claim("intermediate_layers_selective", "Up to 40% selective neurons in intermediate layers.", "Fig. 7",
+                      NOT_TESTABLE, "-", {}, "no searches of the intermediate layers yet")
     layer, epoch = means.idxmax()
     interval = bootstrap_ci(data.neurons.loc[(data.neurons["layer"] == layer) & (data.neurons["epoch"] == epoch), "selective"],
                             resamples=data.resamples)
@@ -234,7 +237,7 @@ def complexity_early_layer(data: StudyData) -> dict:
     first = data.neurons[data.neurons["layer"] == data.hidden[0]]
     tests = {kind: _within(data, first, f"{kind}_ratio", "increasing") for kind in ("zip", "jpeg")}
     start, middle, end = data.epochs[0], data.epochs[len(data.epochs) // 2], data.epochs[-1]
-    by_unit = first.pivot_table(index="unit", columns="epoch", values="zip_ratio")
+    by_unit = first.pivot_table(index="unit", columns="epoch", values="zip_ratio").reindex(columns=data.epochs)
     changes = {f"zip_change_{start}_to_{middle}": bootstrap_ci(by_unit[middle] - by_unit[start], resamples=data.resamples).to_dict(),
                f"zip_change_{middle}_to_{end}": bootstrap_ci(by_unit[end] - by_unit[middle], resamples=data.resamples).to_dict()}
     numbers = {"trends": tests, **changes, "zip_by_epoch": first.groupby("epoch")["zip_ratio"].mean().round(4).to_dict()}
@@ -285,7 +288,20 @@ CLAIMS = (selectivity_over_training, selectivity_over_depth, intermediate_select
 
 
 def evaluate(data: StudyData) -> List[dict]:
-    """Every claim of :data:`CLAIMS` (and the warm-start control, when run) on ``data``."""
-    results = [claim(data) for claim in CLAIMS]
-    warm = warm_start_control(data)
-    return results + ([warm] if warm is not None else [])
+    """Every claim of :data:`CLAIMS` (and the warm-start control, when run) on ``data``.
+
+    A claim the data cannot answer yet (a partial study: too few layers, epochs or MEIs) is reported as
+    not testable, with the reason."""
+    results = []
+    for claim in (*CLAIMS, warm_start_control):
+        if not data.hidden and claim is not warm_start_control:
+            results.append(_claim(claim.__name__, "-", "-", NOT_TESTABLE, "-", {}, "no studied layer has searches yet"))
+            continue
+        try:
+            result = claim(data)
+        except (KeyError, IndexError, ValueError) as error:  # said in the report, never silently dropped
+            result = _claim(claim.__name__, "-", "-", NOT_TESTABLE, "-", {},
+                            f"cannot be computed from the data so far ({type(error).__name__}: {error})")
+        if result is not None:
+            results.append(result)
+    return results

@@ -94,6 +94,8 @@ def draw_activation_over_training(ax, neurons, layers: List[str], accuracy: dict
     for layer in layers:
         rows = neurons[neurons["layer"] == layer]
         epochs = sorted(set(rows["epoch"]))
+        if not epochs:
+            continue
         stats = np.array([_ci(rows.loc[rows["epoch"] == e, "activation"]) for e in epochs], dtype=float)
         line, = ax.plot(epochs, stats[:, 0], marker="o", ms=3, label=layer)
         ax.fill_between(epochs, stats[:, 1], stats[:, 2], color=line.get_color(), alpha=0.15)

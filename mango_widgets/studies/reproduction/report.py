@@ -120,7 +120,8 @@ def study_data(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
             paired = strongest(cold[cold["epoch"].isin(study.compare_epochs)]).to_frame("first").join(strongest(other).to_frame("second"),
                                                                                                        how="inner").reset_index()
             second = paired.assign(depth=paired["layer"].map({n: i for i, n in enumerate(study.layers)}))
-    data = StudyData(layers=study.layers, hidden=[name for name in study.layers if name != readout], epochs=epochs, neurons=neurons,
+    present = [name for name in study.layers if name in set(neurons["layer"])]  # a partial study may lack layers
+    data = StudyData(layers=present, hidden=[name for name in present if name != readout], epochs=epochs, neurons=neurons,
                      tracks=tracks, emergence=_emergence(best), diversity=diversity_table(cold, generator, study.layers),
                      warm=warm, compare=second, baseline_epochs=by_epoch[by_epoch["network"] == primary.name],
                      accuracy=accuracy_by_epoch(primary), resamples=config.bootstrap, permutations=config.permutations,
