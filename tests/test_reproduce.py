@@ -12,7 +12,8 @@ from mango_widgets.studies.reproduction.plan import coarse_to_fine
 from tests.test_datasets import write_cifar10
 
 FIGURES = {"fig06_entropy.png", "fig07_selectivity.png", "fig08_emergence_activation.png", "fig09_activation_over_training.png",
-           "fig10_tracks_labile_neuron.png", "fig11_diversity.png", "fig12_complexity.png", "figB_generators.png",
+           "fig10_tracks_labile_neuron.png", "fig11_diversity.png", "fig12_complexity.png", "fig13_meis_by_layer.png",
+           "figB_generators.png",
            "warm_start_control.png"}
 
 

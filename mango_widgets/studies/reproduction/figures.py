@@ -2,8 +2,8 @@
 
 fig06 entropy early vs late, fig07 selectivity heatmaps, fig08 emergence and activation by layer,
 fig09 activation over training with accuracy, fig10 stable/labile neurons and a labile neuron's
-MEIs, fig11 diversity between methods, fig12 complexity, figB the two generators, and the warm-start
-control. Error bars are bootstrap 95% intervals over neurons.
+MEIs, fig11 diversity between methods, fig12 complexity, fig13 MEIs by layer, figB the two
+generators, and the warm-start control. Error bars are bootstrap 95% intervals over neurons.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import List
 import numpy as np
 
 from mango_widgets.analysis.statistics import bootstrap_ci
-from mango_widgets.studies.reproduction.gallery import draw_generator_meis, draw_neuron_track, pick_labile_neuron
+from mango_widgets.studies.reproduction.gallery import draw_generator_meis, draw_layer_gallery, draw_neuron_track, pick_labile_neuron
 
 RESAMPLES = 500
 
@@ -211,6 +211,10 @@ def save_figures(folder, data, records, cold, consensus, sources, study) -> List
     draw_lines(axes[0], data.neurons, "jpeg_ratio", layers, "JPEG size / raw size")
     draw_lines(axes[1], data.neurons, "zip_ratio", layers, "ZIP size / raw size")
     save(fig, "fig12_complexity.png")
+
+    fig = Figure(figsize=(9, 1.6 * len(layers) + 0.6))
+    draw_layer_gallery(fig.subplots(), cold, sources["primary"].generator("uniform"), layers, epochs[-1])
+    save(fig, "fig13_meis_by_layer.png")
 
     compare = sources.get("compare")
     if data.compare is not None and len(data.compare) and compare is not None:

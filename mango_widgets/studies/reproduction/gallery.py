@@ -1,5 +1,6 @@
-"""MEI mosaics: a labile neuron over epochs x methods (paper Fig. 10 right) and one neuron's MEIs
-under both generators (Figs. 17-18). Images are rendered again from the stored grid indices."""
+"""MEI mosaics: a labile neuron over epochs x methods (paper Fig. 10 right), one neuron's MEIs under
+both generators (Figs. 17-18) and the MEIs of each layer's neurons (Figs. 13-15). Images are
+rendered again from the stored grid indices."""
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
@@ -112,3 +113,17 @@ def draw_generator_meis(ax, records, compare, sources, study) -> None:
         return
     _mosaic(ax, images, captions, names, rows)
     ax.set_title(f"{layer}:{unit} at epoch {epoch}: MEIs with each generator (median activation gap)", fontsize=8)
+
+
+def draw_layer_gallery(ax, cold, generator, layers, epoch: int, per_layer: int = 6) -> None:
+    """The best MEI (over methods, first seed) of up to ``per_layer`` neurons of each layer (rows) at ``epoch``."""
+    at = cold[(cold["epoch"] == epoch) & (cold["seed"] == cold["seed"].min())]
+    best = at.assign(_rank=at["best"].fillna(-1)).sort_values("_rank", ascending=False).drop_duplicates(["layer", "unit"])
+    rows, captions = [], []
+    for layer in layers:
+        chosen = best[best["layer"] == layer].sort_values("unit").head(per_layer).to_dict(orient="records")
+        chosen += [None] * (per_layer - len(chosen))
+        rows.append(_render(generator, chosen))
+        captions.append([_caption(c) if c is not None else "" for c in chosen])
+    _mosaic(ax, rows, captions, list(layers), [f"neuron {i + 1}" for i in range(per_layer)])
+    ax.set_title(f"best MEI of each neuron at epoch {epoch} (first seed; c class, p probability, a activation)", fontsize=8)
