@@ -50,6 +50,17 @@ def summary_markdown(summary: dict) -> str:
     lines += _layer_table("Entropy minus the random images' mean entropy (negative: more class-specific than random)",
                           tables["entropy_excess"], shown)
     lines += _layer_table("Top-class probability minus the random images' mean", tables["confidence_excess"], shown)
+    versus = summary.get("criteria_vs_random", {})
+    if versus:
+        lines += [f"**Criteria met by MEIs vs by random images** (share of neurons' MEIs, seeds averaged / share of random images; "
+                  f"epochs {shown[0]} and {shown[-1]})", "",
+                  "| layer | activation >= 75%: MEIs | random | confidence >= 75%: MEIs | random |", "|---|---|---|---|---|"]
+        for layer, by_epoch in versus.items():
+            cells = [by_epoch.get(str(e), by_epoch.get(e)) for e in (shown[0], shown[-1])]
+            pairs = [" / ".join("-" if c is None or c[k] is None else f"{c[k]:.2f}" for c in cells)
+                     for k in ("mei_active", "random_active", "mei_confident", "random_confident")]
+            lines.append(f"| {layer} | " + " | ".join(pairs) + " |")
+        lines.append("")
     lines += ["**Random-image baseline per epoch**", "", "| epoch | network | mean top probability | share >= 75% | mean entropy |",
               "|---|---|---|---|---|"]
     for row in summary["baseline"]:

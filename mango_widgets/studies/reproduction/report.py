@@ -147,6 +147,24 @@ def coverage(config: StudyConfig, study: StudyDesign, records, sources) -> dict:
             "complete": all(done >= planned for done, planned in searches.values())}
 
 
+def criteria_against_random(data: StudyData, by_unit) -> dict:
+    """{layer: {epoch: shares}}: how often the neurons' MEIs meet the activation and confidence criteria,
+    next to how often random images do (for the same units, at the same epoch)."""
+    from mango_widgets.analysis.baseline import criterion_rates
+
+    units = by_unit.merge(data.neurons[["layer", "unit"]].drop_duplicates(), on=["layer", "unit"])
+    rates = criterion_rates(data.baseline_epochs, units, data.layers)
+    result = {}
+    for (layer, epoch), group in data.neurons.groupby(["layer", "epoch"], sort=False):
+        random_active = rates["active"].loc[layer].get(epoch) if layer in rates["active"].index else None
+        result.setdefault(layer, {})[int(epoch)] = {
+            "mei_active": round(float(group["active"].mean()), 4),
+            "random_active": None if random_active is None else round(float(random_active), 4),
+            "mei_confident": round(float(group["confident"].mean()), 4),
+            "random_confident": round(float(rates["confident"].get(epoch, float("nan"))), 4)}
+    return result
+
+
 def layer_epoch_intervals(neurons, column: str, resamples: int, seed: int = 0) -> dict:
     """{layer: {epoch: interval dict}} of ``column`` over the neurons of each layer."""
     return {layer: {int(epoch): bootstrap_ci(g[column], resamples=resamples, seed=seed).to_dict() for epoch, g in group.groupby("epoch")}
@@ -176,6 +194,7 @@ def write_report(config: StudyConfig, sources: Dict[str, object], study: StudyDe
                                         ("entropy", "entropy"), ("entropy_excess", "entropy_excess"),
                                         ("confidence_excess", "confidence_excess"))},
         "baseline": by_epoch.round(4).to_dict(orient="records"),
+        "criteria_vs_random": criteria_against_random(data, by_unit[by_unit["network"] == sources["primary"].name]),
     }
     figures = save_figures(config.folder / "figures", data, records, cold, consensus, sources, study)
     summary["figures"] = [str(Path(p).relative_to(config.folder)) for p in figures]
