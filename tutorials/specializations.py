@@ -112,7 +112,8 @@ if (study / 'summary.json').exists():
     print('coverage:', committed['coverage']['searches'])
     display(pd.DataFrame(committed['claims'])[['paper', 'figure', 'ours', 'verdict']])
     full = read_records(study / 'records.csv.gz')
-    display(EpochExplorer(explorer_table(full), demo_generator(), demo_accuracy(), layers=['lif1', 'lif2', 'lif3', 'lif4', 'lif_out']))
+    layers = [name for name in committed['settings']['design']['layers'] if name in set(full['layer'])]  # a partial study may lack some
+    display(EpochExplorer(explorer_table(full), demo_generator(), demo_accuracy(), layers=layers))
 else:
     print('the committed study is not next to this installation (run from a clone of the repository)')
 
