@@ -6,10 +6,13 @@
   ``control_factor`` x budget, i.e. as many queries as the previous search plus the warm one;
 * **compare**: the same neurons and methods with the second generator (paper Appendix B).
 
-Cold cells go epoch by epoch in a coarse-to-fine order (last and first epoch, then the middle,
-then the epochs between; every seed of an epoch together, so a worker loads each checkpoint once);
-the second generator follows the first two epochs, and each warm pair follows as soon as both of
-its epochs are in. A study stopped half-way has all seeds and neurons on a coarser grid of epochs.
+Cold cells go in rounds, epochs in a coarse-to-fine order (last and first epoch, then the middle,
+then the epochs between), epoch by epoch within a round so a worker loads each checkpoint once:
+the first five of those epochs with the first seed, the same epochs with the other seeds, then
+the remaining epochs with every seed. The second generator follows the first two epochs of a
+round; the warm pair that ends at the last epoch comes early (its start cells are planned right
+away), every other warm pair as soon as both of its epochs are in. A study stopped half-way thus
+has every neuron on a coarse grid of epochs, the second generator and some warm pairs.
 """
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from mango_widgets.studies.reproduction.config import StudyConfig
 
 #: the store folder inside a study folder
 STORE = "store"
+#: epochs of the first round (coarse to fine), searched with one seed before the other seeds
+EARLY_EPOCHS = 5
 
 
 def choose_units(count: int, wanted: int) -> List[int]:
@@ -125,24 +130,40 @@ def build_plan(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
         return Cell(network, epoch, layer, unit, method, seed, budget, study.T, "uniform", init)
 
     order = coarse_to_fine(study.epochs)
-    warm_pairs, done = list(study.warm_pairs()) if config.warm_method else [], set()
-    for position, epoch in enumerate(order):
-        for seed in range(config.seeds):
-            for layer, unit in study.neurons():
-                for method in config.methods:
-                    plan.add(cell(primary, epoch, layer, unit, method, seed))
-        if compare is not None and position == min(1, len(order) - 1):  # the second generator after the first two epochs
-            for compare_epoch in study.compare_epochs:
-                for seed in range(config.seeds):
-                    for layer, unit in study.neurons():
-                        for method in config.methods:
-                            plan.add(cell(compare, compare_epoch, layer, unit, method, seed))
-        done.add(epoch)
-        for previous, later in [pair for pair in warm_pairs if set(pair) <= done]:
+    seeds = list(range(config.seeds))
+    early = order[:EARLY_EPOCHS]
+    rounds = [(early, seeds[:1]), (early, seeds[1:]), (order[len(early):], seeds)]
+    warm_seeds = seeds[:min(config.warm_seeds, config.seeds)]
+    warm_pairs = list(study.warm_pairs()) if config.warm_method else []
+    planned = set()
+
+    def add_warm_pairs():
+        for previous, later in [p for p in warm_pairs if all({(p[0], s), (p[1], s)} <= planned for s in warm_seeds)]:
             warm_pairs.remove((previous, later))
-            for seed in range(min(config.warm_seeds, config.seeds)):
+            for seed in warm_seeds:
                 for layer, unit in study.neurons():
                     start = cell(primary, previous, layer, unit, config.warm_method, seed)
                     plan.add(cell(primary, later, layer, unit, config.warm_method, seed, init="warm"), after=start)
                     plan.add(cell(primary, later, layer, unit, config.warm_method, seed, budget=config.budget * config.control_factor))
+
+    for epochs, round_seeds in rounds:
+        for position, epoch in enumerate(epochs):
+            for seed in round_seeds:
+                for layer, unit in study.neurons():
+                    for method in config.methods:
+                        plan.add(cell(primary, epoch, layer, unit, method, seed))
+                planned.add((epoch, seed))
+            if compare is not None and position == min(1, len(epochs) - 1):  # the second generator after two epochs
+                for compare_epoch in study.compare_epochs:
+                    for seed in round_seeds:
+                        for layer, unit in study.neurons():
+                            for method in config.methods:
+                                plan.add(cell(compare, compare_epoch, layer, unit, method, seed))
+            if epoch == order[0] and warm_pairs and warm_pairs[-1][1] == epoch:  # the last epoch's pair comes early:
+                previous = warm_pairs[-1][0]  # plan the warm method's cold cells one epoch before it now
+                for seed in warm_seeds:
+                    for layer, unit in study.neurons():
+                        plan.add(cell(primary, previous, layer, unit, config.warm_method, seed))
+                planned.update((previous, seed) for seed in warm_seeds)
+            add_warm_pairs()
     return plan
