@@ -111,3 +111,23 @@ def test_the_gpu_cost_script_dry_runs_on_the_cpu(tmp_path):
     plan = result["paper_plan"]
     assert result["cost_best_batch"]["queries"] == plan["layers"] * plan["units"] * plan["epochs"] * plan["methods"] \
         * plan["seeds"] * plan["budget"] == 9 * 64 * 1000 * 3 * 3 * 10_000
+
+
+def test_the_demo_plan_puts_a_coarse_grid_of_epochs_first_and_every_warm_cell_after_its_start(tmp_path):
+    from mango_widgets.engine.spec import DemoModels
+    from mango_widgets.studies.reproduction.plan import build_plan, design
+
+    config = preset("demo", tmp_path, compare_generator=None)
+    study = design(config, DemoModels())
+    assert study.layers == ["lif1", "lif2", "lif3", "lif4", "lif_out"] and all(len(u) == 8 for u in study.units.values())
+    plan = build_plan(config, {"demo": DemoModels()}, study, "demo")
+    cells = plan.cells()
+    assert len(cells) == 40 * 12 * 3 * 3 + 40 * 5 * 2  # cold + (warm, control) at the 5 warm epochs
+    position = {cell.key: i for i, cell in enumerate(cells)}
+    assert {(c.epoch, c.seed) for c in cells[:120]} == {(12, 0)}  # the last epoch, first seed, comes first
+    first_round = cells[:position[next(c.key for c in cells if c.seed == 1)]]
+    assert {c.epoch for c in first_round if c.init == "cold" and c.budget == 300 and c.method != "tt-b"} == {12, 1, 6, 3, 9}
+    assert any(c.init == "warm" and c.epoch == 12 for c in first_round)  # the last epoch's warm pair comes early
+    for warm, start in plan.dependencies().items():
+        assert position[start] < position[warm]
+    assert sum(c.budget == 600 for c in cells) == sum(c.init == "warm" for c in cells) == 200

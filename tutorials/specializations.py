@@ -103,7 +103,7 @@ explorer
 
 # %% [markdown]
 # ## The committed study
-# `mango reproduce --scale demo --workers 2` plans every spiking layer of the demo SNN (8 neurons per hidden layer, the 10 output units), all 12 epochs, TT/TT-s/TT-b, 3 seeds, 300 queries per search, warm pairs at 5 epochs with their controls. Its records, baselines, summary and figures are committed; `docs/reproduction.md` maps each of the paper's claims to our number and a verdict.
+# `mango reproduce --scale demo --workers 2` plans every spiking layer of the demo SNN (8 evenly spaced neurons each), all 12 epochs, TT/TT-s/TT-b, 3 seeds, 300 queries per search, warm pairs at 5 epochs with their controls, and the same neurons at the last epoch with a VQ-VAE. Its records, baselines, summary and figures are committed; `docs/reproduction.md` maps each of the paper's claims to our number and a verdict.
 
 # %%
 study = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'reproduction'
