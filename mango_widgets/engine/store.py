@@ -102,7 +102,7 @@ def cell_stem(cell: Cell) -> str:
     ])
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a flushed temporary file and a rename (readers never see a partial file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -113,7 +113,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _npz_bytes(**arrays) -> bytes:
+def npz_bytes(**arrays) -> bytes:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **{k: v for k, v in arrays.items() if v is not None})
     return buffer.getvalue()
@@ -329,15 +329,15 @@ class ResultStore:
         values = record.get("history_values")
         if values is not None and len(values):
             files["history_file"] = f"{stem}.history.npz"
-            _write_atomically(self.path / files["history_file"], _npz_bytes(values=values, indices=record.get("history_indices")))
+            write_atomically(self.path / files["history_file"], npz_bytes(values=values, indices=record.get("history_indices")))
         if record.get("mei_index") is not None:
             files["mei_file"] = f"{stem}.mei.npz"
-            _write_atomically(self.path / files["mei_file"], _npz_bytes(
+            write_atomically(self.path / files["mei_file"], npz_bytes(
                 index=np.asarray(record["mei_index"], dtype=np.int64), latent=record.get("mei_latent"), image=record.get("mei_image"),
             ))
         if record.get("mei_image") is not None:
             files["mei_png"] = f"{stem}.png"
-            _write_atomically(self.path / files["mei_png"], _png_bytes(record["mei_image"]))
+            write_atomically(self.path / files["mei_png"], _png_bytes(record["mei_image"]))
         return files
 
     @staticmethod

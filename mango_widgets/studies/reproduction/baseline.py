@@ -9,12 +9,12 @@ step resumes.
 """
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 from typing import Callable, Dict, List
 
 import numpy as np
+
+from mango_widgets.engine.store import npz_bytes, write_atomically
 
 FOLDER = "baseline"
 
@@ -38,18 +38,6 @@ def compute_baseline(network, generator, layers: List[str], images: int, seed: i
     return arrays
 
 
-def _save(path: Path, arrays: Dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(buffer.getvalue())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 def ensure_baselines(folder, source, epochs: List[int], T: int, layers: List[str], images: int, seed: int = 0,
                      log: Callable[[str], None] = print) -> List[Path]:
     """Compute the baseline of every epoch that has none yet in ``folder``; returns all files."""
@@ -63,7 +51,8 @@ def ensure_baselines(folder, source, epochs: List[int], T: int, layers: List[str
             continue
         generator = generator or source.generator("uniform")
         with torch_threads(default_threads()):  # $MANGO_THREADS: one thread on a shared machine
-            _save(path, compute_baseline(source.network(epoch, T), generator, layers, images, seed))
+            arrays = compute_baseline(source.network(epoch, T), generator, layers, images, seed)
+            write_atomically(path, npz_bytes(**arrays))  # the store's writer: a kill never leaves half a file
         log(f"baseline: {images} random images at epoch {epoch} of {source.name}")
     return paths
 
