@@ -3,6 +3,28 @@ from __future__ import annotations
 
 from typing import List
 
+#: the figure of ``figures/`` that shows each claim
+FIGURE_OF = {
+    "selectivity_rises_with_training": "fig07_selectivity.png", "selectivity_rises_with_depth": "fig07_selectivity.png",
+    "intermediate_layers_selective": "fig07_selectivity.png", "specializations_form_early": "fig08_emergence_activation.png",
+    "activation_rises_with_training": "fig09_activation_over_training.png", "weak_layer_before_last": "fig08_emergence_activation.png",
+    "entropy_falls_with_training": "fig06_entropy.png", "entropy_falls_with_depth": "fig06_entropy.png",
+    "labile_neurons_in_deep_layers": "fig10_tracks_labile_neuron.png", "diversity_grows_with_depth": "fig11_diversity.png",
+    "first_layer_complexity_rises": "fig12_complexity.png", "vqvae_lower_activation": "figB_generators.png",
+    "warm_start_is_a_speed_up": "warm_start_control.png",
+}
+
+
+def claims_table(claims, figures: str = "figures") -> List[str]:
+    """The claims as a Markdown table: paper claim, its figure, ours (with a link to our figure), verdict."""
+    lines = ["| claim (paper) | paper figure | ours (95% intervals over neurons) | our figure | verdict |", "|---|---|---|---|---|"]
+    for claim in claims:
+        why = f" *{claim['why']}*" if claim.get("why") else ""
+        ours = FIGURE_OF.get(claim["id"])
+        link = f"[{ours.split('_')[0]}]({figures}/{ours})" if ours else "-"
+        lines.append(f"| {claim['paper']} | {claim['figure']} | {claim['ours']}{why} | {link} | **{claim['verdict']}** |")
+    return lines
+
 
 def _interval(value) -> str:
     if not isinstance(value, dict) or value.get("estimate") is None:
@@ -36,12 +58,8 @@ def summary_markdown(summary: dict) -> str:
         "**Coverage**: searches done of planned: " + "; ".join(f"{name} {v[0]} of {v[1]}" for name, v in coverage["searches"].items())
         + (" (complete)" if coverage.get("complete") else f" - a partial study: epochs with every seed and neuron: "
            f"{coverage.get('epochs_complete')}; resume with `mango reproduce --resume --out {settings['out']}`"), "",
-        "| claim (paper) | figure | ours (95% intervals over neurons) | verdict |", "|---|---|---|---|",
     ]
-    for claim in summary["claims"]:
-        why = f" *{claim['why']}*" if claim.get("why") else ""
-        lines.append(f"| {claim['paper']} | {claim['figure']} | {claim['ours']}{why} | **{claim['verdict']}** |")
-    lines.append("")
+    lines += claims_table(summary["claims"]) + [""]
     tables = summary["tables"]
     lines += _layer_table("Selective share (activation and confidence >= 75%, same class for all methods; seeds averaged)",
                           tables["selective"], shown)
