@@ -58,6 +58,14 @@ def load_tables(config: StudyConfig, sources: Dict[str, object], study: StudyDes
             pd.read_csv(folder / tables.BASELINE_UNITS))
 
 
+def complete_groups(records, methods):
+    """Only the (layer, unit, epoch, seed) whose searches by every method are in (a study still running
+    has some neurons with one or two of the three; judging them would count them as not selective)."""
+    keys = ["network", "layer", "unit", "epoch", "seed"]
+    counts = records.groupby(keys)["method"].transform("nunique")
+    return records[counts == len(set(methods))]
+
+
 def _emergence(best):
     per_seed = first_strong_epoch(best, by=("layer", "unit", "seed"))
     rows = []
@@ -100,6 +108,7 @@ def study_data(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
     scope = records["layer"].isin(study.layers) & records["method"].isin(config.methods) & (records["budget"] == config.budget) \
         & (records["init"] == "cold")
     cold = records[scope & (records["network"] == primary.name) & records["epoch"].isin(study.epochs)]
+    cold = complete_groups(cold, config.methods)
     cold = relative_to_baseline(cold, by_epoch, by_unit, networks=[primary.name])
     criteria = SelectivityCriteria(methods=tuple(config.methods))
     neurons = tables.neuron_table(cold, criteria, study.layers)
@@ -114,11 +123,12 @@ def study_data(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
     if compare is not None:
         other = records[scope & (records["network"] == compare.name)]
         if len(other):
-            def strongest(frame):
+            def strongest(frame):  # the best MEI's activation per neuron, epoch and seed (silent = 0)
                 top = tables.best_rows(frame).assign(activation=lambda f: f["best"].fillna(0.0))
-                return top.groupby(["layer", "unit", "epoch"])["activation"].mean()
-            paired = strongest(cold[cold["epoch"].isin(study.compare_epochs)]).to_frame("first").join(strongest(other).to_frame("second"),
-                                                                                                       how="inner").reset_index()
+                return top.set_index(["layer", "unit", "epoch", "seed"])["activation"]
+            first = strongest(cold[cold["epoch"].isin(study.compare_epochs)]).to_frame("first")
+            paired = first.join(strongest(complete_groups(other, config.methods)).to_frame("second"), how="inner")  # same seeds
+            paired = paired.groupby(["layer", "unit", "epoch"]).mean().reset_index()
             second = paired.assign(depth=paired["layer"].map({n: i for i, n in enumerate(study.layers)}))
     present = [name for name in study.layers if name in set(neurons["layer"])]  # a partial study may lack layers
     data = StudyData(layers=present, hidden=[name for name in present if name != readout], epochs=epochs, neurons=neurons,
