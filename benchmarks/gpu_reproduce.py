@@ -100,6 +100,7 @@ def study_cost(per_query_gpu_seconds: float, optimizer_seconds: float, plan: dic
 
 
 def main(argv=None) -> int:
+    """Measure and write the cost JSON; 0 on success."""
     import torch
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

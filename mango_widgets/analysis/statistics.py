@@ -34,6 +34,7 @@ class Interval:
     level: float = 0.95
 
     def to_dict(self) -> dict:
+        """Plain JSON (NaN as None)."""
         return {k: (round(v, 4) if isinstance(v, float) and np.isfinite(v) else (None if isinstance(v, float) else v))
                 for k, v in asdict(self).items()}
 
@@ -115,6 +116,7 @@ class TrendTest:
         return bool(np.isfinite(self.statistic) and self.p_value < 0.05)
 
     def to_dict(self) -> dict:
+        """Plain JSON (NaN as None)."""
         out = {k: (round(v, 4) if isinstance(v, float) and np.isfinite(v) else v) for k, v in asdict(self).items()}
         return {**out, "holds": self.holds}
 

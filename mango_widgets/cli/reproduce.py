@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of ``mango reproduce``: 0 done, 1 some searches failed, 130 stopped, 2 bad arguments."""
     from mango_widgets.cli.sweep import _stop_on_sigterm
     from mango_widgets.engine.runner import INLINE
     from mango_widgets.studies.reproduction.config import load_config, parse_overrides, preset, with_overrides

@@ -86,6 +86,7 @@ class Plan:
 
     # ------------------------------------------------------ what the runner reads
     def cells(self) -> List[Cell]:
+        """Every planned cell, in order."""
         return list(self._cells)
 
     def dependencies(self) -> Dict[str, str]:
@@ -93,6 +94,7 @@ class Plan:
         return dict(self._after)
 
     def source_for(self, cell: Cell):
+        """The model source of a cell (by its network name)."""
         return self.sources[cell.network]
 
     def to_dict(self) -> dict:
@@ -170,4 +172,5 @@ class ReadyQueue:
 
     @property
     def waiting(self) -> int:
+        """Cells waiting for the cell they start from."""
         return sum(len(cells) for cells in self._waiting.values())

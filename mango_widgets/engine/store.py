@@ -114,6 +114,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def npz_bytes(**arrays) -> bytes:
+    """The arrays as a compressed ``.npz`` file's bytes (None values left out)."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **{k: v for k, v in arrays.items() if v is not None})
     return buffer.getvalue()

@@ -20,6 +20,7 @@ FOLDER = "baseline"
 
 
 def baseline_file(folder, source_name: str, epoch: int) -> Path:
+    """Where the baseline of one source and epoch lives in a study folder."""
     return Path(folder) / FOLDER / source_name / f"epoch{int(epoch):04d}.npz"
 
 

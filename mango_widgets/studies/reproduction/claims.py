@@ -73,6 +73,7 @@ def _verdict(test: dict) -> str:
 
 
 def selectivity_over_training(data: StudyData) -> dict:
+    """Fig. 7: more neurons are selective late in training than early (per-neuron trend over epochs)."""
     n, first, last = data.neurons, data.epochs[0], data.epochs[-1]
     test = _within(data, n, "selective", "increasing")
     active = _within(data, n, "active", "increasing")
@@ -86,6 +87,7 @@ def selectivity_over_training(data: StudyData) -> dict:
 
 
 def selectivity_over_depth(data: StudyData) -> dict:
+    """Fig. 7: selective neurons sit mostly in the final layers (depth trend at the last epoch)."""
     last = _at(data.neurons, data.epochs[-1])
     test = _depth(data, last, "selective", "increasing")
     numbers = {"selective_last_epoch": _layer_ci(data, last, "selective"), "trend": test,
@@ -95,6 +97,7 @@ def selectivity_over_depth(data: StudyData) -> dict:
 
 
 def intermediate_selectivity(data: StudyData) -> dict:
+    """Fig. 7: intermediate layers hold a significant share of selective neurons (paper: up to 40%)."""
     middle = data.hidden[1:-1]
     if not middle:
         return _claim("intermediate_layers_selective", "Up to 40% selective neurons in intermediate layers.", "Fig. 7",
@@ -115,6 +118,7 @@ def intermediate_selectivity(data: StudyData) -> dict:
 
 
 def early_emergence(data: StudyData) -> dict:
+    """Fig. 8 left: strong MEIs appear early, before the accuracy plateaus."""
     from mango_widgets.analysis.emergence import plateau_epoch
 
     strong = data.emergence[data.emergence["ever_strong"]]
@@ -139,6 +143,7 @@ def early_emergence(data: StudyData) -> dict:
 
 
 def activation_over_training(data: StudyData) -> dict:
+    """Fig. 9: MEI activation rises with training (raw and over random images) and follows accuracy."""
     n = data.neurons
     raw = _within(data, n, "activation", "increasing")
     corrected = _within(data, n, "activation_excess", "increasing") if "activation_excess" in n else None
@@ -158,6 +163,7 @@ def activation_over_training(data: StudyData) -> dict:
 
 
 def weak_layer_before_last(data: StudyData) -> dict:
+    """Fig. 8 right: the layer before the last hidden one has weaker MEIs than its neighbours."""
     hidden = data.hidden
     if len(hidden) < 3:
         return _claim("weak_layer_before_last", "Weaker MEIs in the layer before the last ones (layer 3.1).", "Fig. 8 right",
@@ -173,6 +179,7 @@ def weak_layer_before_last(data: StudyData) -> dict:
 
 
 def entropy_over_training(data: StudyData) -> dict:
+    """Fig. 6: MEI class entropy falls with training; the verdict uses entropy minus the random images'."""
     n = data.neurons
     raw = _within(data, n, "entropy", "decreasing")
     corrected = _within(data, n, "entropy_excess", "decreasing")
@@ -188,6 +195,7 @@ def entropy_over_training(data: StudyData) -> dict:
 
 
 def entropy_over_depth(data: StudyData) -> dict:
+    """Section 4.3: MEI class entropy falls with depth (at the last epoch)."""
     last = _at(data.neurons, data.epochs[-1])
     test = _depth(data, last, "entropy", "decreasing")
     numbers = {"entropy_last_epoch": _layer_ci(data, last, "entropy"), "trend": test}
@@ -197,6 +205,7 @@ def entropy_over_depth(data: StudyData) -> dict:
 
 
 def labile_neurons(data: StudyData) -> dict:
+    """Fig. 10 left: labile neurons are rare in the first layer and common (~40%) in the deepest."""
     tracks = data.tracks
     fractions = {layer: {label: bootstrap_ci((tracks.loc[tracks["layer"] == layer, "label"] == label).astype(float),
                                              resamples=data.resamples).to_dict()
@@ -212,6 +221,7 @@ def labile_neurons(data: StudyData) -> dict:
 
 
 def diversity_over_depth(data: StudyData) -> dict:
+    """Fig. 11: the methods' MEIs of a neuron are further apart in deeper layers (paper: +20%)."""
     if data.diversity is None or data.diversity.empty:
         return _claim("diversity_grows_with_depth", "MEI distances between methods ~20% higher in the last layer than the first.",
                       "Fig. 11", NOT_TESTABLE, "-", {}, "fewer than two methods found an MEI per neuron")
@@ -234,6 +244,7 @@ def diversity_over_depth(data: StudyData) -> dict:
 
 
 def complexity_early_layer(data: StudyData) -> dict:
+    """Fig. 12: first-layer MEIs get more complex (compress worse) with training, then plateau."""
     first = data.neurons[data.neurons["layer"] == data.hidden[0]]
     tests = {kind: _within(data, first, f"{kind}_ratio", "increasing") for kind in ("zip", "jpeg")}
     start, middle, end = data.epochs[0], data.epochs[len(data.epochs) // 2], data.epochs[-1]
@@ -249,6 +260,7 @@ def complexity_early_layer(data: StudyData) -> dict:
 
 
 def generator_comparison(data: StudyData) -> dict:
+    """Appendix B: MEIs of the second generator (VQ-VAE) activate less, the gap shrinking with depth."""
     if data.compare is None or data.compare.empty:
         return _claim("vqvae_lower_activation", "VQ-VAE MEIs activate 5-50% less than SN-GAN MEIs (50% early, 5% deep).",
                       "App. B", NOT_TESTABLE, "-", {}, "the second generator was not run")
@@ -265,6 +277,7 @@ def generator_comparison(data: StudyData) -> dict:
 
 
 def warm_start_control(data: StudyData) -> Optional[dict]:
+    """Ours: what a warm start buys (queries, final activation) against a cold search and an equal-budget control."""
     w = data.warm
     if w is None or w.empty:
         return None

@@ -88,13 +88,16 @@ class StudyConfig:
 
     @property
     def folder(self) -> Path:
+        """The study folder."""
         return Path(self.out)
 
     def to_dict(self) -> dict:
+        """The config as plain JSON values."""
         return json.loads(json.dumps(asdict(self)))
 
     @classmethod
     def from_dict(cls, data: dict) -> StudyConfig:
+        """A config from :meth:`to_dict` output; unknown settings are refused by name."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -102,6 +105,7 @@ class StudyConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
     def save(self) -> Path:
+        """Write the config to ``study.json`` in the study folder."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / CONFIG_FILE
         path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
@@ -155,4 +159,5 @@ def parse_overrides(pairs) -> dict:
 
 
 def with_overrides(config: StudyConfig, **overrides) -> StudyConfig:
+    """``config`` with some settings replaced (checked like a new config)."""
     return replace(config, **overrides)

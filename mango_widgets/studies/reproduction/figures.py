@@ -53,6 +53,7 @@ def draw_entropy(ax, neurons, baseline, layers: List[str], epochs: List[int]) ->
 
 
 def draw_heatmap(ax, frame, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "viridis") -> None:
+    """Layer (rows) x epoch heatmap of a table of shares or differences."""
     image = ax.imshow(frame.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_yticks(range(len(frame.index)), list(frame.index))
     ax.set_xticks(range(len(frame.columns)), [str(c) for c in frame.columns])
@@ -91,6 +92,7 @@ def draw_layer_activation(ax, neurons, layers: List[str], epoch: int, compare=No
 
 
 def draw_activation_over_training(ax, neurons, layers: List[str], accuracy: dict) -> None:
+    """Activation of the best MEIs per layer over epochs (95% CI bands), accuracy on a twin axis."""
     for layer in layers:
         rows = neurons[neurons["layer"] == layer]
         epochs = sorted(set(rows["epoch"]))
@@ -112,6 +114,7 @@ def draw_activation_over_training(ax, neurons, layers: List[str], accuracy: dict
 
 
 def draw_tracks(ax, tracks, layers: List[str]) -> None:
+    """Stacked bars of non-specialised, stable and labile shares per layer (labile with its 95% CI)."""
     bottom = np.zeros(len(layers))
     for label, color in (("non-specialised", "lightgray"), ("stable", "tab:green"), ("labile", "tab:red")):
         flags = [(tracks.loc[tracks["layer"] == name, "label"] == label).astype(float) for name in layers]
@@ -127,6 +130,7 @@ def draw_tracks(ax, tracks, layers: List[str]) -> None:
 
 
 def draw_diversity(ax, diversity, layers: List[str], column: str, ylabel: str, epochs: List[int]) -> None:
+    """A diversity measure between the methods' MEIs per layer at a few epochs (95% CIs)."""
     x = np.arange(len(layers))
     for shift, epoch in zip(np.linspace(-0.2, 0.2, len(epochs)), epochs):
         at = diversity[diversity["epoch"] == epoch]
@@ -137,6 +141,7 @@ def draw_diversity(ax, diversity, layers: List[str], column: str, ylabel: str, e
 
 
 def draw_lines(ax, neurons, column: str, layers: List[str], ylabel: str) -> None:
+    """Layer-mean of a column over epochs, one line per layer."""
     for layer in layers:
         rows = neurons[neurons["layer"] == layer].groupby("epoch")[column].mean()
         ax.plot(rows.index, rows.to_numpy(), marker="o", ms=3, label=layer)
@@ -146,6 +151,7 @@ def draw_lines(ax, neurons, column: str, layers: List[str], ylabel: str) -> None
 
 
 def draw_warm(ax, warm) -> None:
+    """Warm search's best activation against the cold search's and the equal-budget control's."""
     started = warm[warm["started_warm"]]
     ax.scatter(started["cold_best"], started["warm_best"], s=12, label=f"warm vs cold (same budget), n={len(started)}")
     ax.scatter(started["control_best"], started["warm_best"], s=12, marker="x", label="warm vs cold with the summed budget")

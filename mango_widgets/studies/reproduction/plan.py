@@ -86,9 +86,11 @@ class StudyDesign:
         return [(previous[e], e) for e in self.warm_epochs if e in previous]
 
     def neurons(self):
+        """(layer, unit) of every studied neuron, shallow to deep."""
         return [(layer, unit) for layer in self.layers for unit in self.units[layer]]
 
     def to_dict(self) -> dict:
+        """The design as plain JSON."""
         return {"layers": self.layers, "units": self.units, "epochs": self.epochs, "compare_epochs": self.compare_epochs,
                 "T": self.T, "warm_epochs": self.warm_epochs}
 

@@ -38,6 +38,7 @@ class TrainedModels:
         return dict(sorted(found.items()))
 
     def epochs(self) -> List[int]:
+        """Epochs with a checkpoint, in order."""
         return list(self._checkpoints())
 
     def _settings(self, epoch: int) -> dict:
@@ -47,20 +48,24 @@ class TrainedModels:
         return json.loads(sidecar.read_text())["config"]
 
     def default_T(self) -> int:
+        """Exposure T: the one given, else the one the network was trained with."""
         from mango_widgets.models import zoo
 
         settings = self._settings(self.epochs()[-1])
         return int(self.T or settings.get("T") or zoo.network_entry(settings["model"]).T)
 
     def layer_units(self) -> Dict[str, int]:
+        """Probe-able layers with their unit counts."""
         network = self.network(self.epochs()[-1], self.default_T())
         return {name: info.units for name, info in network.layers().items()}
 
     def spiking_layers(self) -> List[str]:
+        """Spiking layers, shallow to deep."""
         network = self.network(self.epochs()[-1], self.default_T())
         return [name for name, info in network.layers().items() if info.spiking]
 
     def network(self, epoch: int, T: int):
+        """The network at checkpoint ``epoch`` exposed for ``T`` steps."""
         import torch
 
         from mango_widgets.models import zoo
@@ -80,6 +85,7 @@ class TrainedModels:
         return network
 
     def generator(self, spacing: str):
+        """The trained generator (its own grid; ``spacing`` does not apply)."""
         from mango_widgets.models import zoo
 
         return zoo.load(self.generator_file, device=self.device)
