@@ -45,7 +45,18 @@ class StudyData:
     seed: int = 0
 
 
+def _fmt(interval) -> str:
+    """'0.123 [0.045, 0.210]' for an interval dict ('n/a' when missing)."""
+    if not interval or interval.get("estimate") is None:
+        return "n/a"
+    if interval.get("low") is None:
+        return f"{interval['estimate']:.3f}"
+    return f"{interval['estimate']:.3f} [{interval['low']:.3f}, {interval['high']:.3f}]"
+
+
 def _claim(claim_id, paper, figure, verdict, ours, numbers, why="") -> dict:
+    if verdict == NOT_TESTABLE and not why:
+        why = "no variation to test in the data so far (too few epochs, layers or neurons with an MEI)"
     return {"id": claim_id, "paper": paper, "figure": figure, "verdict": verdict, "ours": ours, "numbers": numbers, "why": why}
 
 
@@ -69,6 +80,9 @@ def _depth(data, frame, column, expected):
 
 
 def _verdict(test: dict) -> str:
+    statistic = test.get("statistic")
+    if statistic is None or not np.isfinite(statistic):
+        return NOT_TESTABLE  # nothing varies yet: too few epochs, layers or neurons with MEIs
     return REPRODUCED if test.get("holds") else NOT_REPRODUCED
 
 
@@ -80,8 +94,8 @@ def selectivity_over_training(data: StudyData) -> dict:
     numbers = {"selective_first_epoch": bootstrap_ci(_at(n, first)["selective"], resamples=data.resamples).to_dict(),
                "selective_last_epoch": bootstrap_ci(_at(n, last)["selective"], resamples=data.resamples).to_dict(),
                "trend_selective": test, "trend_active": active}
-    ours = (f"selective share {numbers['selective_first_epoch']['estimate']} (epoch {first}) -> "
-            f"{numbers['selective_last_epoch']['estimate']} (epoch {last}); per-neuron trend rho {test['statistic']}, p {test['p_value']}")
+    ours = (f"selective share {_fmt(numbers['selective_first_epoch'])} (epoch {first}) -> "
+            f"{_fmt(numbers['selective_last_epoch'])} (epoch {last}); per-neuron trend rho {test['statistic']}, p {test['p_value']}")
     return _claim("selectivity_rises_with_training", "As the model learns, highly specialized neurons increase in number.", "Fig. 7",
                   _verdict(test), ours, numbers)
 
@@ -92,8 +106,10 @@ def selectivity_over_depth(data: StudyData) -> dict:
     test = _depth(data, last, "selective", "increasing")
     numbers = {"selective_last_epoch": _layer_ci(data, last, "selective"), "trend": test,
                "trend_hidden_layers": _depth(data, last[last["layer"].isin(data.hidden)], "selective", "increasing")}
+    shares = ", ".join(f"{layer} {_fmt(value)}" for layer, value in numbers["selective_last_epoch"].items())
     return _claim("selectivity_rises_with_depth", "The vast majority of specialized neurons were found in the final layers.",
-                  "Fig. 7", _verdict(test), f"depth trend rho {test['statistic']}, p {test['p_value']} (last epoch)", numbers)
+                  "Fig. 7", _verdict(test), f"selective share at epoch {data.epochs[-1]}: {shares}; depth trend rho "
+                  f"{test['statistic']}, p {test['p_value']}", numbers)
 
 
 def intermediate_selectivity(data: StudyData) -> dict:
@@ -175,7 +191,7 @@ def weak_layer_before_last(data: StudyData) -> dict:
     numbers = {"layer": target, "neighbours": neighbours, "activation_last_epoch": _layer_ci(data, last, "activation"), "difference": test}
     return _claim("weak_layer_before_last", "MEIs of the layer before the final layers (layer 3.1) led to weaker activation.",
                   "Fig. 8 right", REPRODUCED if test["holds"] else NOT_REPRODUCED,
-                  f"{target} minus its neighbours {neighbours}: {test['difference']}, p {test['p_value']}", numbers)
+                  f"{target} minus its neighbours {', '.join(neighbours)}: {_fmt(test['difference'])}, p {test['p_value']}", numbers)
 
 
 def entropy_over_training(data: StudyData) -> dict:
@@ -199,9 +215,11 @@ def entropy_over_depth(data: StudyData) -> dict:
     last = _at(data.neurons, data.epochs[-1])
     test = _depth(data, last, "entropy", "decreasing")
     numbers = {"entropy_last_epoch": _layer_ci(data, last, "entropy"), "trend": test}
+    entropies = ", ".join(f"{layer} {_fmt(value)}" for layer, value in numbers["entropy_last_epoch"].items())
     return _claim("entropy_falls_with_depth", "Entropy of class predictions on MEIs decreases with layer depth.", "Figs. 6, 4.3",
-                  _verdict(test), f"depth trend rho {test['statistic']}, p {test['p_value']} (last epoch; the random-image "
-                  "baseline is the same for every layer of an epoch, so it does not change this test)", numbers)
+                  _verdict(test), f"entropy at epoch {data.epochs[-1]}: {entropies}; depth trend rho {test['statistic']}, p "
+                  f"{test['p_value']} (the random-image baseline is the same for every layer of an epoch: it does not change this test)",
+                  numbers)
 
 
 def labile_neurons(data: StudyData) -> dict:
@@ -214,8 +232,8 @@ def labile_neurons(data: StudyData) -> dict:
     deep = fractions[deepest]["labile"]
     verdict = REPRODUCED if (deep["low"] or 0) > 0 and (fractions[first]["labile"]["estimate"] or 0) < deep["estimate"] else NOT_REPRODUCED
     return _claim("labile_neurons_in_deep_layers", "Labile neurons: virtually none in the first layers, about 40% in the final layer.",
-                  "Fig. 10 left", verdict, f"labile share {first}: {fractions[first]['labile']['estimate']}, "
-                  f"{deepest}: {deep['estimate']} [{deep['low']}, {deep['high']}] (paper: ~0.40)",
+                  "Fig. 10 left", verdict, f"labile share {first}: {_fmt(fractions[first]['labile'])}, "
+                  f"{deepest}: {_fmt(deep)} (paper: ~0.40)",
                   {"fractions": fractions, "rule": "consensus of seeds per neuron and epoch"},
                   "reproduced when the deepest hidden layer has an interval above 0 and more labile neurons than the first")
 
@@ -290,9 +308,10 @@ def warm_start_control(data: StudyData) -> Optional[dict]:
                "warm_minus_equal_budget_control": bootstrap_ci(started["warm_best"] - started["control_best"],
                                                                resamples=data.resamples).to_dict()}
     return _claim("warm_start_is_a_speed_up", "(ours) Warm starts from the previous epoch's MEI: a speed-up, not a measurement.",
-                  "-", "control", f"warm reached the cold final in {numbers['warm_reached_cold_final']} of {len(started)} pairs; "
-                  f"warm minus cold final {numbers['warm_minus_cold']['estimate']}, warm minus the equal-budget cold control "
-                  f"{numbers['warm_minus_equal_budget_control']['estimate']}", numbers)
+                  "-", "control", f"warm reached the cold final in {numbers['warm_reached_cold_final']} of {len(started)} pairs, after "
+                  f"{_fmt(numbers['median_queries_ratio'])} of the cold search's queries (median); final activation warm minus cold "
+                  f"{_fmt(numbers['warm_minus_cold'])}, warm minus the equal-budget cold control "
+                  f"{_fmt(numbers['warm_minus_equal_budget_control'])}", numbers)
 
 
 CLAIMS = (selectivity_over_training, selectivity_over_depth, intermediate_selectivity, early_emergence, activation_over_training,

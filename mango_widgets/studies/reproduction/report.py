@@ -117,7 +117,8 @@ def study_data(config: StudyConfig, sources: Dict[str, object], study: StudyDesi
     best = tables.best_rows(cold)
     epochs = sorted(set(neurons["epoch"]))
     classes = len(cold["probabilities"].dropna().iloc[0]) if cold["probabilities"].notna().any() else None
-    readout = study.layers[-1] if classes and len(study.units[study.layers[-1]]) == classes and len(study.layers) > 2 else None
+    last_units = primary.layer_units().get(study.layers[-1]) if classes else None
+    readout = study.layers[-1] if last_units == classes and len(study.layers) > 2 else None  # one unit per class: the output
     generator = primary.generator("uniform")
     second = None
     if compare is not None:
