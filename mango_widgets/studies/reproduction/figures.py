@@ -67,9 +67,9 @@ def draw_emergence(ax, emergence, layers: List[str]) -> None:
     rng = np.random.default_rng(0)
     for i, layer in enumerate(layers):
         values = emergence.loc[(emergence["layer"] == layer) & emergence["ever_strong"], "first_epoch"].to_numpy()
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=14, alpha=0.7)
+        ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=14, alpha=0.7, color="tab:blue")
         never = int(((emergence["layer"] == layer) & ~emergence["ever_strong"]).sum())
-        ax.annotate(f"never: {never}", (i, 0), xytext=(0, -2), textcoords="offset points", ha="center", va="top", fontsize=7)
+        ax.text(i, 0.02, f"never: {never}", transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(layers)), layers, rotation=30)
     ax.set_ylabel("first epoch with a strong MEI (median over seeds)")
 
