@@ -7,7 +7,7 @@ runs and every notebook executed by nbval.
 import pytest
 
 #: test modules whose tests start servers, clusters, subprocesses or trainings (all of them slow)
-SLOW_MODULES = {"test_browser", "test_sweep", "test_specializations", "test_train", "test_jax_runtime"}
+SLOW_MODULES = {"test_browser", "test_sweep", "test_reproduce", "test_plan", "test_train", "test_jax_runtime", "test_trained_runs"}
 
 
 def pytest_configure(config):

@@ -14,116 +14,117 @@
 # ---
 
 # %% [markdown]
-# # Specializations over training
+# # Specializations over training, measured cleanly
 #
-# How do neurons become selective for a class, and do they keep that class while the network learns? We follow a few neurons of the demo SNN through its 12 saved training epochs: at every epoch we search their MEIs with the three tensor-train methods (TT, TT-s, TT-b), warm-starting each epoch's search from the previous epoch's MEI, and ask what the network makes of each MEI.
+# How do neurons become selective for a class while the network learns, and do they keep that class? The paper (section 4.2) calls a neuron **selective** for class c at an epoch when its MEI drives it to at least 75% of its maximum activity, the network gives c at least 75% probability on that MEI, and the TT, TT-s and TT-b MEIs agree on c; a neuron selective for one class over training is **stable**, for two or more **labile**.
 #
-# The paper's criterion (section 4.2): a neuron is **selective** for class c when its MEI drives it to at least 75% of its maximum activity, the network gives c at least 75% probability on that MEI, and the TT, TT-s and TT-b MEIs agree on c. A neuron selective for one class over training is **stable**; one selective for two or more classes at different epochs is **labile**.
+# A trustworthy answer needs more than one search per neuron:
 #
-# Set `MANGO_FAST=1` for a quick run (the test suite does). The full study on every spiking layer is one command: `mango specializations --workers 2` (results in docs/specializations.md).
+# * **cold searches** are the measurement (a search warm-started from the previous epoch's MEI carries that epoch's queries along; warm starts are measured apart, as the speed-up they are, next to a cold control with the same total budget);
+# * **a random-image baseline** at every epoch: random samples of the demo generator already get a high top-class probability, so every criterion is also reported *relative to* what random images get;
+# * **several seeds**, averaged within a neuron, and **bootstrap intervals over neurons** for every per-layer number; **trend tests on the neurons** (permutation tests), not on a handful of layer means.
+#
+# `mango reproduce` runs all of it as one resumable plan of searches on the sweep engine (inline or on Dask). Here a tiny study runs in the notebook; the committed study on every spiking layer of the demo SNN is read at the end. Set `MANGO_FAST=1` for a quick run (the test suite does).
 
 # %%
+import json
 import os
 import tempfile
+from pathlib import Path
 
-from matplotlib.figure import Figure
+import pandas as pd
 
-from mango_widgets.analysis import classify_tracks, latent_diversity, selectivity_table, summaries
-from mango_widgets.analysis.static_figures import draw_activation, draw_heatmap
-from mango_widgets.models.bundled import demo_accuracy, demo_epochs, demo_generator, demo_network
-from mango_widgets.studies.epoch_tracking import EpochTracking, records_table
+import mango_widgets
+from mango_widgets.models.bundled import demo_accuracy, demo_generator
+from mango_widgets.studies.reproduction.config import preset
+from mango_widgets.studies.reproduction.run import reproduce
 
 FAST = os.environ.get('MANGO_FAST') == '1'
-EPOCHS = [1, 4, 12] if FAST else demo_epochs()
-TARGETS = ['lif4:5', 'lif4:40', 'lif_out:3'] if FAST else ['lif2:4', 'lif3:1', 'lif3:20', 'lif4:5', 'lif4:40', 'lif4:90', 'lif_out:3', 'lif_out:7']
-BUDGET = 60 if FAST else 400
+folder = Path(tempfile.mkdtemp(prefix='mango-study-'))
+config = preset('ci', folder, layers=('lif3', 'lif4', 'lif_out'), units=1 if FAST else 3, epochs=(1, 12) if FAST else (1, 3, 6, 12),
+                seeds=2, budget=16 if FAST else 100, compare_generator=None, warm_epochs=(12,) if FAST else (3, 12))
+config
 
 # %% [markdown]
-# ## Track the neurons over epochs
-# `EpochTracking` loads each checkpoint once, runs every (neuron, method) search, and appends each record to a JSON-lines file as it finishes: stop it (or let it crash) and `run()` again continues where it ended.
+# ## Plan, baseline, searches, report
+# `reproduce` computes the random-image baseline of every epoch, builds the plan (cold searches for every neuron, epoch, method and seed; one warm search per neuron at the warm epochs, started from the previous study epoch's cold MEI, plus its cold control with twice the budget), runs it here (`client='inline'`; leave it out for a local Dask cluster) and writes the report. Run it again and nothing is recomputed.
 
 # %%
-folder = tempfile.mkdtemp(prefix='mango-tracking-')
-tracking = EpochTracking(lambda epoch: demo_network(epoch=epoch), demo_generator(), TARGETS, EPOCHS,
-                         budget=BUDGET, folder=folder, accuracy=demo_accuracy())
-print(tracking.pending(), 'searches to run')
-tracking.run()
-table = records_table(tracking.records)
-table[['epoch', 'target', 'method', 'warm_started', 'status', 'best', 'top_class', 'top_probability', 'entropy']].head(12)
-
-# %%
-assert tracking.pending() == 0 and len(table) == len(TARGETS) * len(EPOCHS) * 3
-assert table.loc[table['epoch'] > EPOCHS[0], 'warm_started'].any()
+report, summary = reproduce(config, client='inline', progress=None, log=lambda message: None)
+print(report)
+print(summary['coverage'])
 
 # %% [markdown]
-# ## Which neurons are selective, and for what?
-# One row per neuron and epoch; each criterion is also reported on its own:
+# Every search is a row of the result store, with what the network makes of its MEI (stored as the search finished):
 
 # %%
-verdicts = selectivity_table(table)
-verdicts.head(12)
+from mango_widgets.studies.reproduction.tables import explorer_table, read_records
 
-# %%
-tracks = classify_tracks(verdicts)
-tracks
+records = read_records(folder / 'records.csv.gz')
+records[['epoch', 'layer', 'unit', 'method', 'seed', 'budget', 'init', 'status', 'best', 'top_class', 'top_probability', 'entropy']].head(8)
 
 # %% [markdown]
-# ## Entropy, activation and accuracy over training
+# ## The claims, each with its number, interval and verdict
+# A toy study this small cannot support the paper's claims; the table shows the form of the answer (the committed study below has the numbers).
 
 # %%
-layers = list(dict.fromkeys(t.split(':')[0] for t in TARGETS))
-fig = Figure(figsize=(11, 3.4))
-left, right = fig.subplots(1, 2)
-draw_heatmap(left, summaries.selective_fraction(table, criterion='active', layers=layers), 'activation >= 75%')
-draw_activation(right, summaries.mean_activation(table, layers), demo_accuracy())
-fig.tight_layout()
-fig
+claims = pd.DataFrame(summary['claims'])[['paper', 'figure', 'ours', 'verdict']]
+claims
 
 # %%
-for epoch in (EPOCHS[0], EPOCHS[-1]):
-    entropies = summaries.entropy_by_layer(table, epoch, layers)
-    print(f'epoch {epoch:>2}: median normalised entropy', {k: round(float(v.mean()), 3) if len(v) else None for k, v in entropies.items()})
+assert set(claims['verdict']) <= {'reproduced', 'not reproduced', 'not testable here', 'control'}
+assert summary['coverage']['complete']
 
 # %% [markdown]
-# ## Diversity and complexity
-# Diversity: mean distances between the MEI latents of a layer. Complexity: JPEG and ZIP size of the MEI over its raw size (already in every record).
+# ## The random-image baseline
+# What random images of the generator get at each epoch: their mean top-class probability, the share that passes the 75% confidence threshold, their entropy. An MEI is specific beyond the generator only where it beats these.
 
 # %%
-grid = demo_generator().grid
-last = table[(table['epoch'] == EPOCHS[-1]) & table['mei_index'].notna()]
-print('all MEIs at the last epoch:', latent_diversity(grid.to_latent(list(last['mei_index']))))
-table.groupby('epoch')[['jpeg_ratio', 'zip_ratio']].mean().round(3)
+pd.read_csv(folder / 'baseline_epochs.csv')
+
+# %% [markdown]
+# ## Figures
+# `figures/` holds the paper's figures that the data supports; for instance the activation of the neurons' best MEIs over training (95% intervals over neurons) next to the model's accuracy:
+
+# %%
+from IPython.display import Image
+
+Image(filename=str(folder / 'figures' / 'fig09_activation_over_training.png'))
 
 # %% [markdown]
 # ## The epoch explorer
-# Play through the epochs; click a cell of the layer heatmap to choose a layer and epoch, a cell of the unit heatmap to see that neuron's MEIs over training (rows: methods, columns: epochs).
+# Play through the epochs; click a cell of the layer heatmap to choose a layer and epoch, a cell of the unit heatmap to see that neuron's MEIs over training. The explorer shows one seed's cold searches.
 
 # %%
 from mango_widgets.widgets.epoch_explorer import EpochExplorer
 
-explorer = EpochExplorer(table, demo_generator(), demo_accuracy())
-explorer.select_neuron('lif4', 5)
+explorer = EpochExplorer(explorer_table(records), demo_generator(), demo_accuracy())
 explorer
 
-# %%
-assert explorer.track.value.count('<img') == 3 * len(EPOCHS)
-
 # %% [markdown]
-# ## The full study
-# `mango specializations --workers 2` ran every spiking layer (16 units each, the 10 output units), all 12 epochs, TT/TT-s/TT-b at 300 queries: 2,664 searches. Its records are committed with the repository; browse them here (findings in docs/specializations.md).
+# ## The committed study
+# `mango reproduce --scale demo --workers 2` plans every spiking layer of the demo SNN (8 evenly spaced neurons each), all 12 epochs, TT/TT-s/TT-b, 3 seeds, 300 queries per search, warm pairs at 5 epochs with their controls, and the same neurons at the last epoch with a VQ-VAE. Its records, baselines, summary and figures are committed; `docs/reproduction.md` maps each of the paper's claims to our number and a verdict.
 
 # %%
-from pathlib import Path
-
-import mango_widgets
-from mango_widgets.studies.epoch_tracking import load_folder
-
-study = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'specializations'
-if (study / 'records.jsonl.gz').exists():
-    full = records_table(load_folder(study))
-    print(len(full), 'searches;', 'selective fraction at the last epoch:')
-    print(summaries.selective_fraction(full)[full['epoch'].max()].round(2).to_dict())
-    full_explorer = EpochExplorer(full, demo_generator(), demo_accuracy(), layers=['lif1', 'lif2', 'lif3', 'lif4', 'lif_out'])
-    display(full_explorer)
+study = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'reproduction'
+if (study / 'summary.json').exists():
+    committed = json.loads((study / 'summary.json').read_text())
+    print('coverage:', committed['coverage']['searches'])
+    display(pd.DataFrame(committed['claims'])[['paper', 'figure', 'ours', 'verdict']])
+    full = read_records(study / 'records.csv.gz')
+    layers = [name for name in committed['settings']['design']['layers'] if name in set(full['layer'])]  # a partial study may lack some
+    display(EpochExplorer(explorer_table(full), demo_generator(), demo_accuracy(), layers=layers))
 else:
     print('the committed study is not next to this installation (run from a clone of the repository)')
+
+# %% [markdown]
+# ## The retired study
+# Before the engine ran it, the study warm-started every epoch from the previous epoch's MEI (one seed, no baseline). Its records stay readable in the same table format:
+
+# %%
+from mango_widgets.studies.legacy import read_legacy
+
+old = Path(mango_widgets.__file__).parents[1] / 'benchmarks' / 'results' / 'specializations' / 'records.jsonl.gz'
+if old.exists():
+    retired = read_legacy(old)
+    print(len(retired), 'searches;', retired.groupby('init').size().to_dict())

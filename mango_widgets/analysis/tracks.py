@@ -35,3 +35,23 @@ def classify_tracks(selectivity):
             "epochs": int(len(group)),
         })
     return pd.DataFrame(rows, columns=["layer", "unit", "label", "classes", "selective_epochs", "epochs"])
+
+
+def consensus_selectivity(per_seed):
+    """One row per (layer, unit, epoch): the class a majority of seeds call the neuron selective for
+    (-1 when no class has a majority), from a :func:`selectivity_table`-like frame with a ``seed`` column.
+    ``selective_share`` is the fraction of seeds in which the neuron was selective at all."""
+    import pandas as pd
+
+    needed = {"layer", "unit", "epoch", "seed", "selective_class"}
+    if not needed <= set(per_seed.columns):
+        raise ConfigError(f"need a per-seed selectivity table with columns {sorted(needed)}")
+    rows = []
+    for (layer, unit, epoch), group in per_seed.groupby(["layer", "unit", "epoch"], sort=True):
+        classes = group["selective_class"].to_numpy()
+        counts = {c: int((classes == c).sum()) for c in set(classes.tolist()) if c >= 0}
+        winner = max(counts, key=counts.get) if counts else -1
+        majority = winner if winner >= 0 and counts[winner] * 2 > len(classes) else -1
+        rows.append({"layer": layer, "unit": int(unit), "epoch": int(epoch), "selective_class": int(majority),
+                     "selective_share": float((classes >= 0).mean()), "seeds": int(len(classes))})
+    return pd.DataFrame(rows, columns=["layer", "unit", "epoch", "selective_class", "selective_share", "seeds"])

@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("closed-loop", add_help=False,
                    help="serve stimuli to a presentation program through a folder (mango closed-loop --help)")
     sub.add_parser("specializations", add_help=False,
-                   help="the paper's selectivity-over-training study on the demo models (mango specializations --help)")
+                   help="replaced by `mango reproduce` (says how)")
+    sub.add_parser("reproduce", add_help=False,
+                   help="the paper's figures and claims, measured cleanly, resumable (mango reproduce --help)")
     sub.add_parser("sweep", add_help=False,
                    help="MEIs of many neurons x epochs x methods on Dask into a resumable store (mango sweep --help)")
     return parser
@@ -58,8 +60,9 @@ PASS_THROUGH = {
     "train-demo": "mango_widgets.models.training.bundled:main",
     "train-long": "mango_widgets.models.training.long_run:main",
     "closed-loop": "mango_widgets.studies.closed_loop.file_adapter:main",
-    "specializations": "mango_widgets.studies.specializations:main",
+    "specializations": "mango_widgets.cli.reproduce:replaced_specializations",
     "sweep": "mango_widgets.cli.sweep:main",
+    "reproduce": "mango_widgets.cli.reproduce:main",
 }
 
 

@@ -20,6 +20,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Un
 
 from mango_widgets.engine.cluster import DEFAULT_DASHBOARD
 from mango_widgets.engine.outcome import failure_outcome
+from mango_widgets.engine.plan import ReadyQueue
 from mango_widgets.engine.spec import Cell, as_names, model_source, parse_ints
 from mango_widgets.engine.store import DATABASE, ResultStore
 from mango_widgets.engine.worker import PLUGIN_NAME, ModelCache, run_cell
@@ -218,6 +219,9 @@ class Sweep:
         spec = ResultStore(store, create=False).last_spec()
         if spec is None:
             raise ConfigError(f"the store {store} has no recorded sweep to resume; give the sweep's layers, units, ... again")
+        if spec.get("kind") == "plan":
+            raise ConfigError(f"the store {store} was last written by a plan ({spec.get('study', 'not a sweep')}); "
+                              "resume it with the command that made it (e.g. `mango reproduce --resume`)")
         return cls.from_dict(spec, store=store, **overrides)
 
     def pending(self, retry_failed: bool = False) -> List[Cell]:
@@ -253,19 +257,35 @@ class Sweep:
         return self._make_run(client, workers, progress, retry_failed, callbacks, dashboard_address).start()
 
     def _make_run(self, client, workers, progress, retry_failed, callbacks, dashboard_address) -> SweepRun:
-        from mango_widgets.engine.progress import make_progress
+        return make_run(self, client, workers, progress, retry_failed, callbacks, dashboard_address)
 
-        if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
-            raise ConfigError(f"workers must be a positive number of worker processes, got {workers!r}")
-        if workers is not None and client is not None:
-            raise ConfigError("give either workers= (for a new local cluster) or client= (an existing one), not both")
-        handlers = list(callbacks)
-        display = make_progress(progress)
-        if display is not None:
-            handlers.append(display)
-        run = SweepRun(self, client, workers, retry_failed, handlers)
-        run.dashboard_address = dashboard_address
-        return run
+    # what the runner asks of a sweep or a plan
+    describe = False
+
+    def source_for(self, cell: Cell):
+        """The model source of a cell (one for the whole sweep)."""
+        return self.source
+
+    def dependencies(self) -> Dict[str, str]:
+        """A sweep's cells are independent (a Plan's warm cells are not)."""
+        return {}
+
+
+def make_run(plan, client, workers, progress, retry_failed, callbacks, dashboard_address=DEFAULT_DASHBOARD) -> SweepRun:
+    """A :class:`SweepRun` of a sweep or a :class:`~.plan.Plan`, with its progress display."""
+    from mango_widgets.engine.progress import make_progress
+
+    if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
+        raise ConfigError(f"workers must be a positive number of worker processes, got {workers!r}")
+    if workers is not None and client is not None:
+        raise ConfigError("give either workers= (for a new local cluster) or client= (an existing one), not both")
+    handlers = list(callbacks)
+    display = make_progress(progress)
+    if display is not None:
+        handlers.append(display)
+    run = SweepRun(plan, client, workers, retry_failed, handlers)
+    run.dashboard_address = dashboard_address
+    return run
 
 
 def _span(numbers: Sequence[int]) -> str:
@@ -297,7 +317,8 @@ class _Tally:
 
 
 class SweepRun:
-    """One run of a sweep: submits cells, writes results, reports progress; ``stop()`` from any thread."""
+    """One run of a sweep or plan: submits cells (a warm cell once the cell it starts from is done),
+    writes results, reports progress; ``stop()`` from any thread."""
 
     def __init__(self, sweep: Sweep, client, workers: Optional[int], retry_failed: bool, callbacks: List[Callable]):
         self.sweep = sweep
@@ -355,8 +376,11 @@ class SweepRun:
             self._emit(tally, started, "starting")
             report.state = "running"
 
+            queue = ReadyQueue(todo, sweep.dependencies(), store.start_index)
+
             def on_record(cell: Cell, record: dict) -> None:
                 store.put(cell, record, run_id=report.run_id)
+                queue.finished(cell, record)
                 tally.add(cell, record)
                 report.done, report.failed = tally.done, tally.failed
                 report.wall_seconds = time.perf_counter() - started
@@ -364,7 +388,7 @@ class SweepRun:
 
             try:
                 if todo:
-                    self._execute(todo, on_record, report)
+                    self._execute(queue, on_record, report)
                 report.state = "stopped" if self._stop.is_set() and tally.done + tally.failed < len(todo) else "finished"
             except KeyboardInterrupt:
                 report.state = "stopped"
@@ -379,18 +403,22 @@ class SweepRun:
             store.close()
 
     # ------------------------------------------------------------ executors
-    def _execute(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
+    def _execute(self, queue: ReadyQueue, on_record: Callable, report: SweepReport) -> None:
+        plan = self.sweep
         if isinstance(self.client, str) and self.client == INLINE:
             report.workers = 1
-            cache = ModelCache(self.sweep.max_networks)
-            for cell in cells:
-                if self._stop.is_set():
+            cache = ModelCache(plan.max_networks)
+            while not self._stop.is_set():
+                item = queue.pop()
+                if item is None:
                     return
-                on_record(cell, run_cell(cell, self.sweep.source, cache=cache, keep_indices=self.sweep.keep_indices))
+                cell, warm_start = item
+                on_record(cell, run_cell(cell, plan.source_for(cell), cache=cache, keep_indices=plan.keep_indices,
+                                         warm_start=warm_start, describe=plan.describe))
             return
-        self._execute_dask(cells, on_record, report)
+        self._execute_dask(queue, on_record, report)
 
-    def _execute_dask(self, cells: List[Cell], on_record: Callable, report: SweepReport) -> None:
+    def _execute_dask(self, queue: ReadyQueue, on_record: Callable, report: SweepReport) -> None:
         from distributed import Client, as_completed
 
         from mango_widgets.engine.cluster import start_local_cluster
@@ -408,8 +436,7 @@ class SweepRun:
                 client = Client(client)
                 owned.append(client)
             client.register_plugin(ModelCachePlugin(self.sweep.max_networks), name=PLUGIN_NAME)
-            source, keep = self.sweep.source, self.sweep.keep_indices
-            queue = iter(cells)
+            plan = self.sweep
             in_flight: Dict[object, Cell] = {}
             completed = as_completed()
             window, window_checked = 0, -1e9
@@ -421,10 +448,13 @@ class SweepRun:
                     report.workers = len(client.nthreads())
                     window, window_checked = max(4, 2 * threads), time.monotonic()
                 while len(in_flight) < window and not self._stop.is_set():
-                    cell = next(queue, None)
-                    if cell is None:
+                    item = queue.pop()  # None: all submitted, or the rest waits for cells in flight
+                    if item is None:
                         return
-                    future = client.submit(run_cell, cell, source, keep_indices=keep, pure=False, key=f"mango-cell-{uuid.uuid4().hex}")
+                    cell, warm_start = item
+                    future = client.submit(run_cell, cell, plan.source_for(cell), keep_indices=plan.keep_indices,
+                                           warm_start=warm_start, describe=plan.describe, pure=False,
+                                           key=f"mango-cell-{uuid.uuid4().hex}")
                     in_flight[future] = cell
                     completed.add(future)
 

@@ -17,6 +17,8 @@ from mango_widgets.errors import ConfigError, unknown_choice
 
 #: the columns that make a cell unique, in the order of its key
 KEY_FIELDS = ("network", "epoch", "layer", "unit", "method", "seed", "budget", "T", "spacing")
+#: how a cell's search starts: from scratch, or from the MEI of the cell it depends on (see engine.plan)
+INITS = ("cold", "warm")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Cell:
     budget: int
     T: int
     spacing: str = "uniform"
+    init: str = "cold"  # "warm": starts from the MEI of the cell it depends on in a Plan
+
+    def __post_init__(self):
+        if self.init not in INITS:
+            raise unknown_choice("init", self.init, INITS)
 
     @property
     def target(self) -> str:
@@ -40,26 +47,28 @@ class Cell:
     @property
     def key(self) -> str:
         """Unique, readable name of the cell, e.g. ``demo|epoch=3|lif3:7|tt-b|seed=0|budget=2000|T=20|uniform``."""
-        return (
+        key = (
             f"{self.network}|epoch={self.epoch}|{self.target}|{self.method}|seed={self.seed}"
             f"|budget={self.budget}|T={self.T}|{self.spacing}"
         )
+        return key if self.init == "cold" else f"{key}|{self.init}"  # cold keys read as before
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Cell":
+    def from_dict(cls, data: dict) -> Cell:
         """A cell from a dict with at least the key fields (extra entries are ignored)."""
         missing = [name for name in KEY_FIELDS if name not in data]
         if missing:
             raise ConfigError(f"a cell needs the fields {', '.join(KEY_FIELDS)}; missing: {', '.join(missing)}")
         names = {f.name for f in fields(cls)}
+        data = {**data, "init": data.get("init") if data.get("init") in INITS else "cold"}  # older stores have no init
         cell = cls(**{k: v for k, v in data.items() if k in names})
         return cls(
             network=str(cell.network), epoch=int(cell.epoch), layer=str(cell.layer), unit=int(cell.unit),
             method=str(cell.method).lower(), seed=int(cell.seed), budget=int(cell.budget), T=int(cell.T),
-            spacing=str(cell.spacing),
+            spacing=str(cell.spacing), init=str(cell.init or "cold"),
         )
 
 
@@ -75,6 +84,7 @@ class DemoModels:
 
     directory: Optional[str] = None  # weights folder (default: the bundled weights)
     name: str = "demo"
+    generator_file: Optional[str] = None  # a zoo generator (model.pt + model.json) instead of the demo DCGAN
 
     def epochs(self) -> List[int]:
         from mango_widgets.models.bundled import demo_epochs
@@ -97,6 +107,10 @@ class DemoModels:
         return demo_network(epoch=epoch, T=T, directory=self.directory)
 
     def generator(self, spacing: str):
+        if self.generator_file is not None:
+            from mango_widgets.models import zoo
+
+            return zoo.load(self.generator_file)  # its own grid (e.g. a VQ-VAE's codebook indices)
         from mango_widgets.models.bundled import demo_generator
 
         return demo_generator(spacing=spacing, directory=self.directory)

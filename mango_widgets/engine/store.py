@@ -48,7 +48,10 @@ COLUMNS = (
     "status", "error", "traceback", "best", "best_query", "queries", "mei_index",
     "wall_seconds", "model_seconds", "optimizer_seconds", "model_sha256", "generator_sha256",
     "config", "history_file", "mei_file", "mei_png", "worker", "run_id", "attempts", "started", "finished",
+    "init", "description",
 )
+#: columns added after format 1 was first written: (name, SQL type and default); older stores get them on first write
+ADDED_COLUMNS = (("init", "TEXT NOT NULL DEFAULT 'cold'"), ("description", "TEXT"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,11 +72,20 @@ CREATE TABLE IF NOT EXISTS cells (
     model_sha256 TEXT, generator_sha256 TEXT, config TEXT,
     history_file TEXT, mei_file TEXT, mei_png TEXT,
     worker TEXT, run_id INTEGER REFERENCES runs(run_id), attempts INTEGER NOT NULL DEFAULT 1,
-    started REAL, finished REAL NOT NULL
+    started REAL, finished REAL NOT NULL,
+    init TEXT NOT NULL DEFAULT 'cold', description TEXT
 );
 CREATE INDEX IF NOT EXISTS cells_by_status ON cells (status);
 CREATE INDEX IF NOT EXISTS cells_by_neuron ON cells (network, layer, unit, epoch);
 """
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Bring a format-1 store written before ``ADDED_COLUMNS`` up to date (the writer holds the lock)."""
+    present = {row[1] for row in connection.execute("PRAGMA table_info(cells)")}
+    for name, declaration in ADDED_COLUMNS:
+        if name not in present:
+            connection.execute(f"ALTER TABLE cells ADD COLUMN {name} {declaration}")
 
 
 def _safe(text: str) -> str:
@@ -87,7 +99,8 @@ def cell_stem(cell: Cell) -> str:
     tag = hashlib.sha1(cell.key.encode()).hexdigest()[:8]
     return "/".join([
         "cells", _safe(cell.network), f"epoch{cell.epoch:04d}", _safe(cell.layer), f"unit{cell.unit:04d}",
-        f"{_safe(cell.method)}-seed{cell.seed}-b{cell.budget}-T{cell.T}-{_safe(cell.spacing)}-{tag}",
+        f"{_safe(cell.method)}-seed{cell.seed}-b{cell.budget}-T{cell.T}-{_safe(cell.spacing)}"
+        f"{'' if cell.init == 'cold' else '-' + cell.init}-{tag}",
     ])
 
 
@@ -169,6 +182,7 @@ class ResultStore:
             self._writer_lock.acquire()
             connection = self._connect()
             connection.execute("PRAGMA synchronous = FULL")  # a committed cell survives even a power cut
+            _add_missing_columns(connection)
             self._writer = connection
         return self._writer
 
@@ -281,7 +295,9 @@ class ResultStore:
         config.update({"epoch": cell.epoch, "model_sha256": record.get("model_sha256"), "generator_sha256": record.get("generator_sha256")})
         if record.get("state") not in (None, "finished"):
             config["state"] = record["state"]
-        row = {"key": cell.key, **{name: getattr(cell, name) for name in KEY_FIELDS}, "target": cell.target}
+        if record.get("warm_start") is not None:
+            config["warm_start"] = record["warm_start"]
+        row = {"key": cell.key, **{name: getattr(cell, name) for name in KEY_FIELDS}, "target": cell.target, "init": cell.init}
         row.update({
             "status": record["status"],
             "error": record.get("error"),
@@ -301,6 +317,7 @@ class ResultStore:
             "run_id": run_id,
             "started": record.get("started"),
             "finished": record.get("finished") or time.time(),
+            "description": None if record.get("description") is None else json.dumps(record["description"], default=float),
         })
         if row["status"] not in ("done", "failed"):
             raise ConfigError(f"a cell's status is 'done' or 'failed', got {row['status']!r}")
@@ -355,10 +372,21 @@ class ResultStore:
             )
         frame["mei_index"] = [json.loads(v) if isinstance(v, str) else None for v in frame["mei_index"]]
         frame["config"] = [json.loads(v) if isinstance(v, str) else None for v in frame["config"]]
+        if "init" not in frame:  # a store written before warm-start plans existed
+            frame["init"] = "cold"
+        frame["description"] = [json.loads(v) if isinstance(v, str) else None for v in frame.get("description", [None] * len(frame))]
         for column in ("history_file", "mei_file", "mei_png"):
             frame[column] = [str(self.path / v) if isinstance(v, str) else None for v in frame[column]]
         frame["finished_at"] = pd.to_datetime(frame["finished"], unit="s")
         return frame
+
+    def start_index(self, key: str) -> Optional[list]:
+        """The MEI grid index of a done cell whose unit fired (what a warm start begins from); None otherwise."""
+        with self._read() as connection:
+            row = connection.execute("SELECT status, best, mei_index FROM cells WHERE key = ?", (key,)).fetchone()
+        if row is None or row[0] != "done" or not (row[1] or 0) > 0 or row[2] is None:
+            return None
+        return json.loads(row[2])
 
     def history(self, key: str) -> Dict[str, np.ndarray]:
         """The recorded queries of a cell: ``values`` [Q] and (if kept) ``indices`` [Q, d]."""

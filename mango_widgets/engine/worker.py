@@ -13,6 +13,8 @@ import time
 from collections import OrderedDict
 from typing import Optional
 
+import numpy as np
+
 from mango_widgets.engine.outcome import failure_outcome, search_outcome, weights_sha256
 from mango_widgets.engine.spec import Cell
 
@@ -66,8 +68,14 @@ def worker_cache() -> ModelCache:
     return plugin.cache
 
 
-def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indices: bool = True) -> dict:
-    """Search one cell and return its record (see :mod:`.outcome`); failures come back as records, not exceptions."""
+def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indices: bool = True,
+             warm_start: Optional[dict] = None, describe: bool = False) -> dict:
+    """Search one cell and return its record (see :mod:`.outcome`); failures come back as records, not exceptions.
+
+    ``warm_start`` ({"from": key, "index": grid index or None}) starts the search from the MEI of the
+    cell it depends on (no index: that cell found none, so the search starts cold and says so);
+    ``describe`` adds what the network makes of the MEI (class probabilities, entropy, compression).
+    """
     from mango_widgets.core.objective import Objective
     from mango_widgets.core.search import Search
 
@@ -79,6 +87,8 @@ def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indice
         generator, generator_sha256 = cache.generator(source, cell.spacing)
         objective = Objective(generator, network, cell.target)
         search = Search(objective, cell.method, budget=cell.budget, seed=cell.seed, threads=1, every_seconds=None)
+        if warm_start is not None and warm_start.get("index") is not None:
+            search.optimizer.warm_start_from(np.asarray(warm_start["index"], dtype=np.int64))
     except Exception as error:  # a bad cell (unknown layer, method, missing weights): record it, go on
         return {**failure_outcome(error), **({"worker": worker} if worker else {})}
     try:
@@ -88,6 +98,15 @@ def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indice
     if search.interrupted:  # Ctrl-C / SIGTERM: the sweep stops; this cell is not a failure, it reruns on resume
         raise KeyboardInterrupt(f"interrupted during {cell.key}")
     record = search_outcome(search, model_sha256, generator_sha256, started=started, keep_indices=keep_indices)
+    if warm_start is not None:
+        record["warm_start"] = {"from": warm_start.get("from"), "started_warm": warm_start.get("index") is not None}
+    if describe and record["status"] == "done" and record.get("mei_image") is not None and record["best"] > 0:
+        from mango_widgets.analysis.description import describe_mei
+
+        try:
+            record["description"] = describe_mei(network, record["mei_image"])
+        except Exception as error:  # the search itself is fine: keep it, say why it has no description
+            record["description"] = {"error": f"{type(error).__name__}: {error}"}
     if worker:
         record["worker"] = worker
     return record
