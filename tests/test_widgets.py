@@ -6,6 +6,7 @@ would draw is read from each figure's widget *state* (``figures.state_traces``) 
 last whole-figure message, not only from the Python figure object.
 """
 import base64
+import html
 import io
 import os
 import re
@@ -48,6 +49,12 @@ def drawn(figure) -> list:
     return [t for t in state_traces(figure) if t.get("visible") is not False]
 
 
+def started(explorer) -> None:
+    """Wait until the run's searches are built and started (Run returns at once; a starter thread builds them)."""
+    for thread in list(explorer._threads):
+        thread.join(WAIT_S)
+
+
 def png_size(html: str) -> tuple:
     """Pixel size of the first data-URI PNG in an HTML string."""
     data = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
@@ -66,7 +73,7 @@ def test_layer_picker_lists_dotted_names_with_unit_counts(models):
     assert "units 0..15" in explorer.picker.unit_help.value
     explorer.select(layer="output", unit=9)
     assert explorer.picker.target == "class:9"
-    with pytest.raises(ConfigError, match=r"unit 10 is out of range: the output classes have classes 0\.\.9"):
+    with pytest.raises(ConfigError, match=r"unit 10 is out of range: the output has classes 0\.\.9"):
         explorer.select(unit=10)
     with pytest.raises(ConfigError, match="unknown layer 'nope'"):
         explorer.select(layer="nope")
@@ -81,11 +88,11 @@ def test_an_invalid_unit_is_shown_beside_the_box_and_never_changed(models, typed
     explorer.select(layer="lif2")  # 32 units
     explorer.picker.unit_box.value = typed
     assert explorer.picker.unit_box.value == typed  # what the user typed stays
-    help_text = explorer.picker.unit_help.value
+    help_text = html.unescape(explorer.picker.unit_help.value)
     assert reason in help_text and "layer lif2 has units 0..31" in help_text
     assert explorer.picker.unit == -1
     assert explorer.run() is False and not explorer.running and explorer.searches == {}
-    assert reason in explorer.error_html.value
+    assert reason in html.unescape(explorer.error_html.value)
 
 
 def test_a_late_layer_handler_never_overwrites_the_typed_unit(models):
@@ -123,6 +130,29 @@ def test_run_searches_the_neuron_on_screen_and_names_it(models):
     assert tuple(explorer.figure.layout.yaxis.range) == (0, 1) and tuple(explorer.figure.layout.xaxis.range) == (0, 30)
 
 
+# ------------------------------------------------------------------ figures reach the browser
+def test_a_figure_is_sent_whole_and_edits_wait_for_its_first_draw():
+    import plotly.graph_objects as go
+
+    from mango_widgets.widgets.figures import editing, new_figure
+
+    figure = new_figure([go.Heatmap(z=[[1, 2], [3, 4]])], dict(title="t"), css_class="c")
+    state = figure.get_state()  # what the widget's first message carries
+    assert state["_widget_data"][0]["z"] == [[1, 2], [3, 4]] and state["_dom_classes"] == ("c",)
+    assert state["_widget_layout"]["title"] == {"text": "t"}
+    with editing(figure):
+        figure.data[0].z = [[5, 6], [7, 8]]
+    assert not figure._py2js_update  # no view has drawn it: nothing sent, the state holds the edit
+    assert state_traces(figure)[0]["z"] == [[5, 6], [7, 8]]
+    figure._view_drawn({"new": {"trace_edit_id": 0, "trace_deltas": []}})  # a browser view reports its first draw
+    message = figure._py2js_update  # the whole figure, and kept: plotly's reset to None would let a browser drop it
+    assert message["style_data"]["z"] == [[[5, 6], [7, 8]]] and message["layout_data"]["title"] == {"text": "t"}
+    with editing(figure):
+        figure.data[0].z = [[0, 0], [0, 1]]
+    assert figure._py2js_update["style_data"]["z"] == [[[0, 0], [0, 1]]]
+    assert figure._py2js_update["trace_edit_id"] > message["trace_edit_id"]
+
+
 # ------------------------------------------------------------------ running
 def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
     explorer = make_explorer(models, methods=("random", "protes"), budget=150)
@@ -144,8 +174,6 @@ def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
         assert np.array_equal(raw["y"], search.history.values)  # every query is in the browser's state
         assert best["x"][-1] == 150 and best["y"][-1] == pytest.approx(search.history.best_value)
         assert np.all(np.diff(best["y"]) >= 0)
-    message = explorer.figure._py2js_update  # the last edit message: the whole figure, not a diff
-    assert message is not None and len(message["restyle_data"]["y"]) == len(explorer.figure.data)
     assert explorer.figure.layout.yaxis.autorange and "unbounded" in explorer.figure.layout.title.text
     for name, image in explorer.mei_images.items():
         assert "no MEI yet" not in image.value and png_size(image.value) == (28, 28), name
@@ -154,14 +182,14 @@ def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
         assert grid.value.count("<img") == 8
     status = explorer.status_html.value
     assert "Random search</b> finished · 150/150 queries" in status and "PROTES, free settings</b> finished" in status
-    assert "done: 300 of 300 queries" in explorer.progress.summary.value
+    assert "done, 300 of 300 queries" in explorer.progress.summary.value
     assert explorer.error_html.value == ""
     assert "network's classes on the MEI" in explorer.panels["random"].guess.value
 
 
 def test_methods_race_in_the_order_ticked(models):
     explorer = make_explorer(models, methods=(), budget=20)
-    assert DEFAULT_METHODS == ("tt-b",) and make_explorer(models).methods.value == DEFAULT_METHODS
+    assert MEIExplorer(*models).methods.value == DEFAULT_METHODS  # one constant sets the default
     explorer.methods.boxes["tt"].value = True
     explorer.methods.boxes["random"].value = True
     assert explorer.methods.value == ("tt", "random")
@@ -190,10 +218,7 @@ def test_ui_writes_are_throttled_and_batched(models):
 def test_stop_ends_the_run_within_a_batch(models):
     explorer = make_explorer(models, methods=("random",), budget=100_000)
     explorer.run()
-    assert explorer.live is not None or explorer._threads[0].join(WAIT_S) is None
-    search = None
-    for thread in list(explorer._threads):
-        thread.join(WAIT_S)  # the starter has built and started the search
+    started(explorer)
     search = explorer.searches["random"]
     assert search.wait(0.0) is False
     explorer.stop_button.click()
@@ -213,12 +238,23 @@ def test_sequential_run_and_stop_never_starts_the_rest(models):
     assert first.state == second.state == "finished" and first.threads == 1
     explorer.budget_box.value = 100_000
     explorer.run()
+    started(explorer)
     explorer.stop()
     assert explorer.wait(WAIT_S)
-    if explorer.searches:  # stopped after the searches were built: the second never ran
-        first, second = explorer.searches.values()
-        assert first.state in ("stopped", "ready") and second.state == "ready"
-    assert "stopped" in explorer.status_html.value or "not run" in explorer.status_html.value
+    first, second = explorer.searches.values()
+    assert first.state == "stopped" and first.budget == 100_000 and second.state == "ready"
+    assert "(1+1) evolution</b> not run" in explorer.status_html.value
+
+
+def test_stop_before_the_searches_start_keeps_the_shown_run(models):
+    release = __import__("threading").Event()
+    explorer = make_explorer(models, budget=20, warmup=Warmup([("optimizers", release.wait)]).start())
+    explorer.run()  # waits for the warm-up
+    explorer.stop()
+    release.set()
+    assert explorer.wait(WAIT_S)
+    assert explorer.searches == {} and "stopped before it started" in explorer.status_html.value
+    assert not explorer.running and not explorer.run_button.disabled
 
 
 def test_bad_budget_shows_the_same_message_as_the_api(models):

@@ -93,13 +93,14 @@ def target_string(layer: str, unit: int) -> str:
 
 
 def unit_range_text(layer: str, units: int) -> str:
-    kind = "class" if layer == OUTPUT else "unit"
-    return f"{kind}s 0..{units - 1}" if units > 0 else "no units"
+    """'units 0..31' ('classes 0..9' for the output)."""
+    kind = "classes" if layer == OUTPUT else "units"
+    return f"{kind} 0..{units - 1}" if units > 0 else f"no {kind}"
 
 
 def parse_unit(text: str, layer: str, units: int) -> int:
     """The unit typed as ``text``, checked against the layer's ``units``; a ConfigError names the valid range."""
-    where = "the output classes" if layer == OUTPUT else f"layer {layer}"
+    where = "the output" if layer == OUTPUT else f"layer {layer}"
     cleaned = str(text).strip()
     if not cleaned:
         raise ConfigError(f"type a unit number: {where} has {unit_range_text(layer, units)}")

@@ -46,6 +46,7 @@ class RunProgress(widgets.VBox):
         self.bar = widgets.IntProgress(value=0, min=0, max=1, bar_style="info", layout=widgets.Layout(width="min(420px, 100%)"))
         self.summary = widgets.HTML("")
         self.summary.add_class("mango-progress")
+        self._what = ""
         self.status_html = widgets.HTML("Choose a neuron and methods, then Run.")
         self.status_html.add_class("mango-status")
         super().__init__([widgets.HBox([self.bar, self.summary], layout=widgets.Layout(flex_flow="row wrap")),
@@ -67,7 +68,8 @@ class RunProgress(widgets.VBox):
         self.bar.value = 0
         self.bar.bar_style = "info"
         self.bar.layout.visibility = "visible"
-        self.summary.value = f"<b>{html.escape(target)}</b> of {html.escape(label)}: starting…"
+        self._what = f"<b>{html.escape(target)}</b> of {html.escape(label)}"
+        self.summary.value = f"{self._what}: starting…"
 
     def update(self, searches: Dict[str, Search], live, final: bool) -> None:
         done = sum(s.queries for s in searches.values())
@@ -81,10 +83,11 @@ class RunProgress(widgets.VBox):
             stopped = any(s.state in ("stopped", "ready") for s in searches.values())
             self.bar.bar_style = "danger" if failed else ("warning" if stopped else "success")
             word = "failed" if failed else ("stopped" if stopped else "done")
-            self.summary.value = f"{word}: {done:,} of {self.bar.max:,} queries in {elapsed:.1f} s"
+            self.summary.value = f"{self._what}: {word}, {done:,} of {self.bar.max:,} queries in {elapsed:.1f} s"
         else:
             left = seconds_left(searches, concurrent)
             eta = "" if left is None else f" · about {left:,.0f} s left"
-            self.summary.value = f"{done / self.bar.max:.0%} · {done:,} of {self.bar.max:,} queries · {elapsed:.1f} s{eta}"
+            self.summary.value = (f"{self._what}: {done / self.bar.max:.0%} · {done:,} of {self.bar.max:,} queries · "
+                                  f"{elapsed:.1f} s{eta}")
         waiting = live is not None and not live.stopped
         self.status_html.value = "<br>".join(format_status(name, s, waiting) for name, s in searches.items())

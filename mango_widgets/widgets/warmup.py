@@ -63,7 +63,9 @@ class Warmup:
         return self
 
     def wait(self, label: Optional[str] = None, timeout: Optional[float] = None) -> bool:
-        """Block until step ``label`` (default: every step) has ended; True if it has."""
+        """Block until step ``label`` (default: every step) has ended; True if so (at once if never started)."""
+        if self._thread is None:
+            return True
         events = [self._done[label]] if label is not None else list(self._done.values())
         deadline = None if timeout is None else time.monotonic() + timeout
         for event in events:
@@ -73,7 +75,8 @@ class Warmup:
         return True
 
     def done(self, label: str) -> bool:
-        return label in self._done and self._done[label].is_set()
+        """True once step ``label`` has ended, or when the warm-up was never started (nothing to wait for)."""
+        return self._thread is None or (label in self._done and self._done[label].is_set())
 
     def _run(self) -> None:
         for label, function in self.steps:
