@@ -9,7 +9,14 @@ import torch
 
 from mango_widgets import ConfigError, Network
 from mango_widgets.records.curves import (
-    RunCurve, activation_axis, best_so_far_at, curves_csv, curves_png, mean_and_spread, query_seconds, write_curves,
+    RunCurve,
+    activation_axis,
+    best_so_far_at,
+    curves_csv,
+    curves_png,
+    mean_and_spread,
+    query_seconds,
+    write_curves,
 )
 from mango_widgets.studies.neuron_context import DatasetActivations, class_guess
 from tests.tiny_models import cnn, snntorch_step_net
