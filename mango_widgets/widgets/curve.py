@@ -65,7 +65,7 @@ class CurvePanel(widgets.VBox):
                                                        "per network, neuron and method: mean of the runs (line) and lowest "
                                                        "to highest (band)"])
         self.display.add_class("mango-curve-display")
-        self.overlay = widgets.SelectMultiple(options=[], rows=4, description="earlier runs",
+        self.overlay = widgets.SelectMultiple(options=[], rows=4, description="overlay runs",
                                              layout=widgets.Layout(width="min(520px, 100%)"))
         self.overlay.add_class("mango-overlay")
         self.download_button = widgets.Button(description="CSV + PNG", icon="download", disabled=True,

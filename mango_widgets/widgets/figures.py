@@ -83,11 +83,14 @@ class WholeFigureWidget(go.FigureWidget):
         if not self._drawn:
             return
         with self._edit_lock or nullcontext():
-            data = self._data
-            keys = sorted({key for trace in data for key in trace if key not in ("type", "uid")})
-            restyle = {key: [trace.get(key) for trace in data] for key in keys}
-            layout = {key: value for key, value in self._layout_obj._props.items() if key not in STATIC_LAYOUT}
-            self._send_update_msg(deepcopy(restyle), deepcopy(layout), list(range(len(data))))
+            data, layout = self._data, self._layout_obj._props
+            # every key ever sent goes again: one plotly dropped (set to None, or an empty list) is sent as None,
+            # which removes it in the browser too
+            self._sent_trace_keys = getattr(self, "_sent_trace_keys", set()) | {k for t in data for k in t} - {"type", "uid"}
+            self._sent_layout_keys = getattr(self, "_sent_layout_keys", set()) | set(layout) - set(STATIC_LAYOUT)
+            restyle = {key: [trace.get(key) for trace in data] for key in sorted(self._sent_trace_keys)}
+            relayout = {key: layout.get(key) for key in sorted(self._sent_layout_keys)}
+            self._send_update_msg(deepcopy(restyle), deepcopy(relayout), list(range(len(data))))
 
     def _view_drawn(self, change) -> None:
         """A view reports what it drew (plotly sends this after each draw): first draw, or behind? Send it all."""
