@@ -1,148 +1,168 @@
-"""The Voila app in a real browser: headless Chromium driven by Playwright.
+"""The Voila app in a real browser (headless Chromium driven by Playwright), every tab.
 
-Starts ``python -m mango_widgets.widgets.app`` on a free port of 127.0.0.1 (MANGO_FAST=1: small
-budgets), picks a layer and unit, clicks Run, and checks that the plotly curve receives
-data points and an MEI image appears; saves docs/app_screenshot.png.
-
-Needs /usr/bin/chromium and the ``playwright`` package: ``scripts/install_browser.sh``
-installs both (as root, with apt). Playwright's own browser download is never used.
+One server (``python -m mango_widgets.widgets.app``, MANGO_FAST=1, started in a temporary folder)
+and one page at 1,024 px width, shared by the tests below in order: explorer (an invalid unit, a
+neuron typed quickly then Run, the curve's points in the page, export into the start folder),
+layer overview (run, sort, open a unit in the explorer), epochs (the heatmaps' cells in the page,
+a click on a cell, open the neuron in the explorer). Each wait is on what the page shows; nothing
+sleeps a fixed time. Screenshots go to the test's temporary folder (``tools/app_screenshots.py``
+refreshes the ones in docs/).
 """
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import re
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "app_screenshot.png"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-SERVER_START_S = 90  # Voila answering HTTP
-PAGE_READY_S = 180  # the kernel ran the app notebook and the widgets rendered
-RUN_S = 240  # the fast-mode searches finished
-LAYER, UNIT, METHODS = "lif4", 12, ("protes", "portfolio")
+from tests.app_browser import CHROMIUM, CURVE_POINTS, CURVE_TITLE, EPOCH_CELL, EPOCH_MAPS, app_server, chromium_page
+
+PAGE_S = 300  # the preheated kernel is ready and the page is interactive
+RUN_S = 400  # fast-mode searches on a loaded 2-core machine
+WIDTH = 1024
+LAYER, UNIT = "lif4", 12
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium: run scripts/install_browser.sh (as root) to install it"
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    pytest.importorskip("playwright", reason="playwright is not installed; run scripts/install_browser.sh")
+    folder = tmp_path_factory.mktemp("app")
+    with app_server(folder) as server:
+        server.wait_http()
+        server.wait_preheated(1, timeout=PAGE_S)
+        with chromium_page(width=WIDTH, height=1400) as (page, errors):
+            page.goto(server.url, timeout=PAGE_S * 1000, wait_until="commit")
+            page.wait_for_selector("button.mango-run", timeout=PAGE_S * 1000)
+            yield server, page, errors, folder
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"Voila exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"Voila did not answer at {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+def wait_text(page, selector: str, pattern: str, timeout_s: float = RUN_S) -> str:
+    """Wait until the element's text matches ``pattern`` (a regular expression); return the text."""
+    page.wait_for_function(
+        "([sel, pat]) => { const n = document.querySelector(sel); return !!n && new RegExp(pat).test(n.textContent); }",
+        arg=[selector, pattern], timeout=timeout_s * 1000, polling=200,
+    )
+    return page.locator(selector).first.inner_text()
 
 
-@pytest.fixture
-def voila_url(tmp_path):
-    """Serve the app; always kill the server (its whole process group) afterwards."""
-    port = free_port()
-    log = tmp_path / "voila.log"
-    env = dict(os.environ, MANGO_FAST="1", MANGO_THREADS="1", PYTHONUNBUFFERED="1")
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mango_widgets.widgets.app", "--port", str(port), "--no-browser"],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url, process, log, SERVER_START_S)
-        yield url, log
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
+def fits(page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= WIDTH, f"the page is {width} px wide at a {WIDTH} px window: something is cut off"
 
 
-TRACE_POINTS = """() => {
-    const plot = document.querySelector('.js-plotly-plot.mango-curve');
-    if (!plot || !plot.data) return [];
-    return plot.data.map(t => (t.y ? t.y.length : 0));
-}"""
+def test_explorer_shows_why_a_unit_is_invalid_and_keeps_what_was_typed(app):
+    server, page, errors, folder = app
+    layer = page.locator(".mango-explorer .mango-layer select")
+    labels = layer.evaluate("s => Array.from(s.options).map(o => o.textContent)")
+    layer.select_option(label=next(label for label in labels if label.split()[0] == "lif2"))  # labels use no-break spaces
+    wait_text(page, ".mango-explorer .mango-unit-help", r"units 0\.\.31", 60)  # the kernel took the layer
+    unit = page.locator(".mango-explorer .mango-unit input")
+    for typed, reason in (("99", "unit 99 is out of range"), ("abc", "'abc' is not a whole number"),
+                          ("7.5", "'7.5' is not a whole number"), ("-3", "unit -3 is out of range")):
+        unit.fill(typed)
+        message = wait_text(page, ".mango-explorer .mango-unit-help", re.escape(reason), 60)
+        assert "layer lif2 has units 0..31" in message
+        assert unit.input_value() == typed  # never changed behind the user's back
+    fits(page)
 
-MEI_SOURCES = """() => Array.from(document.querySelectorAll('img.mango-mei')).map(img => ({
-    src: img.src, width: img.naturalWidth, complete: img.complete}))"""
+
+def test_a_neuron_typed_quickly_is_the_one_searched_and_its_curve_reaches_the_page(app):
+    server, page, errors, folder = app
+    layer = page.locator(".mango-explorer .mango-layer select")
+    labels = layer.evaluate("s => Array.from(s.options).map(o => o.textContent)")
+    # as fast as a user can: layer, unit, a second method, Run, without waiting for the kernel in between
+    layer.select_option(label=next(label for label in labels if label.split()[0] == LAYER))
+    page.locator(".mango-explorer .mango-unit input").fill(str(UNIT))
+    page.locator(".mango-method-portfolio input").check()
+    page.locator("button.mango-run").click()
+    wait_text(page, ".mango-explorer .mango-status", r"^(?![\s\S]*(running|waiting))[\s\S]*finished[\s\S]*finished", RUN_S)
+    status = page.locator(".mango-explorer .mango-status").inner_text()
+    assert "TT-b (PROTES) finished · 200/200" in status and "Portfolio (Nevergrad) finished · 200/200" in status, status
+    page.wait_for_function(f"() => {{ const p = ({CURVE_POINTS})(); return p && p.length === 4 && p[0][1] === 200 && p[2][1] === 200; }}",
+                           timeout=60_000, polling=200)
+    points = dict(page.evaluate(CURVE_POINTS))
+    assert points["tt-b: each query"] == points["portfolio: each query"] == 200  # every query is in the page
+    assert points["tt-b: best so far"] >= 2 and points["portfolio: best so far"] >= 2
+    title = page.evaluate(CURVE_TITLE)
+    assert title.startswith(f"{LAYER}:{UNIT} of demo SNN, epoch 12"), title  # the neuron searched, in the dropdown's words
+    assert f"{LAYER}:{UNIT}" in page.locator(".mango-explorer .mango-progress").inner_text()
+    meis = page.evaluate("() => Array.from(document.querySelectorAll('img.mango-mei')).map(i => [i.naturalWidth, i.width, i.complete])")
+    assert meis == [[28, 224, True], [28, 224, True]], meis
+    legend, toolbar = (page.locator(f".mango-curve {sel}").first.bounding_box() for sel in (".legend", ".modebar"))
+    assert legend["y"] >= toolbar["y"] + toolbar["height"], "the legend sits under the plotly toolbar"
+    wait_text(page, ".mango-explorer .mango-dataset-html", r"excite lif4:12 most[\s\S]*activation · true label", RUN_S)
+    assert page.locator(".mango-dataset-images img").count() == 8
+    assert page.locator(".mango-guess").count() == 2
+    fits(page)
+    page.screenshot(path=str(folder / "explorer.png"))
+    assert not errors, errors
 
 
-def test_app_runs_a_search_in_the_browser(voila_url):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        pytest.fail(f"playwright is not installed ({error}); run scripts/install_browser.sh")
-    url, log = voila_url
-    page_errors = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1250})
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.goto(url, timeout=PAGE_READY_S * 1000, wait_until="domcontentloaded")
-            # the kernel executes the app notebook, then the widgets render
-            page.wait_for_selector(".mango-layer select", timeout=PAGE_READY_S * 1000)
-            page.wait_for_selector(".js-plotly-plot.mango-curve", timeout=PAGE_READY_S * 1000)
-            assert page.evaluate(MEI_SOURCES) == [], "no MEI panel before the first run"
+def test_export_lands_in_the_folder_the_app_was_started_from(app):
+    server, page, errors, folder = app
+    shown = page.locator(".mango-export-folder input").input_value()
+    assert shown == str(folder.resolve() / "mango_results")  # absolute, not inside the installed package
+    page.locator("button.mango-export").click()
+    page.wait_for_selector("a.mango-download-zip", timeout=RUN_S * 1000)
+    exported = sorted((folder / "mango_results").glob(f"{LAYER}-{UNIT}-*"))
+    assert len(exported) == 1, list((folder / "mango_results").iterdir())
+    for method in ("tt-b", "portfolio"):
+        files = {p.name for p in (exported[0] / method).iterdir()}
+        assert {"search.json", "history.npz", "mei.npz", "mei.png", "mei_progress.gif"} <= files
+    assert {"curves.csv", "curves.png"} <= {p.name for p in exported[0].iterdir()}
+    assert str(exported[0]) in page.locator(".mango-export-html").inner_text()
 
-            # choose a layer, a unit and two methods to race (text boxes sync on change: fill, then Tab)
-            layer_select = page.locator(".mango-explorer .mango-layer select")
-            labels = layer_select.evaluate("s => Array.from(s.options).map(o => o.textContent)")
-            layer_select.select_option(label=next(label for label in labels if label.startswith(LAYER)))
-            unit_input = page.locator(".mango-explorer .mango-unit input")
-            unit_input.fill(str(UNIT))
-            unit_input.press("Tab")
-            page.locator(".mango-explorer .mango-methods select").select_option(list(METHODS))
-            page.wait_for_timeout(500)
 
-            page.locator("button.mango-run").click()
-            page.wait_for_function(
-                f"() => ({TRACE_POINTS})().some(n => n > 0)", timeout=RUN_S * 1000, polling=250
-            )
-            page.wait_for_function(
-                "() => { const s = document.querySelector('.mango-status');"
-                " return s && !/running|starting/.test(s.textContent) && /finished|stopped|failed/.test(s.textContent); }",
-                timeout=RUN_S * 1000, polling=500,
-            )
-            page.wait_for_timeout(1000)  # the last batched write reaches the page
-            points = page.evaluate(TRACE_POINTS)
-            status = page.locator(".mango-status").inner_text()
-            error = page.locator(".mango-explorer .mango-error").inner_text()
-            meis = page.evaluate(MEI_SOURCES)
-            title = page.locator(".mango-curve .gtitle").first.text_content() if page.locator(".mango-curve .gtitle").count() else ""
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+def test_overview_runs_sorts_and_opens_a_unit_with_its_result_in_the_explorer(app):
+    server, page, errors, folder = app
+    page.get_by_role("tab", name="Layer overview").click()
+    page.locator("button.mango-overview-run").click()
+    wait_text(page, ".mango-overview-status", r"4/4 units of lif3 done", RUN_S)
+    images = page.evaluate("() => Array.from(document.querySelectorAll('img.mango-overview-mei')).map(i => [i.naturalWidth, i.width])")
+    assert images == [[28, 140]] * 4, images
+    page.locator(".mango-overview-sort button", has_text="activation").click()
 
-    assert status.count("finished") == 2, f"status: {status!r}, error: {error!r}\n{log.read_text()[-2000:]}"
-    assert not error.strip(), error
-    # per method: a trace with every query (fast mode: budget 200) and a best-so-far step trace
-    assert len(points) == 4 and points[0] == points[2] == 200, f"trace lengths {points}"
-    assert points[1] >= 2 and points[3] >= 2, f"trace lengths {points}: a best-so-far trace has no points"
-    assert f"{LAYER}:{UNIT}" in title, f"curve title {title!r} does not name the chosen neuron"
-    assert len(meis) == 2 and all(m["complete"] and m["width"] == 140 for m in meis), f"no rendered MEI image: {meis}"
-    assert not page_errors, page_errors
-    assert SCREENSHOT.stat().st_size > 10_000
+    def shown_order():
+        captions = page.locator(".mango-overview-cell .mango-caption").all_inner_texts()
+        return [(int(re.search(r"unit (\d+)", c).group(1)), float(re.search(r"best ([\d.]+)", c).group(1))) for c in captions]
+    page.wait_for_function(
+        "() => { const v = Array.from(document.querySelectorAll('.mango-overview-cell .mango-caption'))"
+        ".map(c => parseFloat((c.textContent.match(/best ([\\d.]+)/) || [0, 'NaN'])[1]));"
+        " return v.length === 4 && v.every((x, i) => i === 0 || v[i - 1] >= x); }", timeout=60_000, polling=200)
+    order = shown_order()
+    assert [b for _, b in order] == sorted((b for _, b in order), reverse=True)
+    fits(page)
+    page.screenshot(path=str(folder / "overview.png"))
+    first_unit = order[0][0]
+    page.locator(".mango-open-unit", has_text=f"open unit {first_unit}").click()
+    page.wait_for_function(f"() => ({CURVE_TITLE})().startsWith('lif3:{first_unit} of demo SNN, epoch 12 (from the layer overview)')",
+                           timeout=60_000, polling=200)
+    points = dict(page.evaluate(CURVE_POINTS))
+    assert points == {"tt-b: each query": 100, "tt-b: best so far": points["tt-b: best so far"]}, points  # no stale lines
+    assert page.locator(".mango-explorer .mango-unit input").input_value() == str(first_unit)
+
+
+def test_epoch_tab_draws_its_heatmaps_and_a_click_opens_the_neuron(app):
+    server, page, errors, folder = app
+    page.get_by_role("tab", name="Epochs").click()
+    page.wait_for_function(f"() => {{ const m = ({EPOCH_MAPS})(); return m && m[0][1] > 0; }}", timeout=RUN_S * 1000, polling=250)
+    maps = page.evaluate(EPOCH_MAPS)
+    assert maps[0] == ["heatmap", 5 * 12] and maps[1][0] == "heatmap" and maps[1][1] == 10 * 12, maps  # every cell in the page
+    assert maps[2][0] == "scatter" and maps[2][1] == 12  # accuracy per epoch
+    cell = page.evaluate(EPOCH_CELL, [1, 6, 3])  # unit map: epoch 7, unit 3 of lif_out
+    page.mouse.move(cell["x"], cell["y"])
+    page.mouse.click(cell["x"], cell["y"])
+    wait_text(page, ".mango-epoch-track", rf"lif_out:{cell['row']} over training", 60)
+    assert page.locator(".mango-epoch-track img").count() == 3 * 12
+    wait_text(page, ".mango-epoch-status", rf"epoch {cell['epoch']}", 60)
+    fits(page)
+    page.screenshot(path=str(folder / "epochs.png"))
+    page.locator("button.mango-epoch-open").click()
+    opened = rf"Opened lif_out:{cell['row']} of demo SNN, epoch {cell['epoch']} from the epoch tab"
+    wait_text(page, ".mango-explorer .mango-status", opened, 60)
+    assert page.locator(".mango-explorer .mango-network select").input_value() == f"demo SNN, epoch {cell['epoch']}"
+    assert page.locator(".mango-explorer .mango-unit input").input_value() == str(cell["row"])
+    assert not errors, errors
+    assert all(Path(folder / name).stat().st_size > 10_000 for name in ("explorer.png", "overview.png", "epochs.png"))

@@ -1,7 +1,10 @@
 """Start the Voila app: ``python -m mango_widgets.widgets.app [--port 8866] [--no-browser] [--fast]``.
 
-Voila renders ``mango_widgets/widgets/app_notebook/mango_app.ipynb`` (a few lines that build the explorer
-and layer overview on the demo models) as a web page, with code hidden, on localhost.
+Voila renders ``mango_widgets/widgets/app_notebook/mango_app.ipynb`` (a few lines that build the app
+on the demo models) as a web page, with code hidden, on localhost. By default one kernel is kept
+preheated (the notebook already executed, so a page is interactive in seconds) and kernels no page
+is connected to are shut down after ``--cull-after`` idle seconds. Exports go under the folder the
+app was started from (``$MANGO_APP_DIR``), not next to the notebook inside the package.
 """
 from __future__ import annotations
 
@@ -12,8 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import List, Optional
 
+from mango_widgets.widgets.export_panel import START_DIR_ENV
+
 #: the app notebook, shipped inside the package
 NOTEBOOK = "mango_app.ipynb"
+#: lab extensions a Voila page does not need (they only add load time and console errors there)
+UNNEEDED_EXTENSIONS = ("jupyterlab-jupytext", "@voila-dashboards/jupyterlab-preview")
 
 
 def notebook_path() -> Path:
@@ -33,11 +40,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument("--fast", action="store_true", help="small default budgets (sets MANGO_FAST=1)")
+    parser.add_argument("--preheat", type=int, default=1, metavar="N",
+                        help="kernels kept ready with the app already built (default: 1; 0: start one per page load)")
+    parser.add_argument("--cull-after", type=int, default=300, metavar="SECONDS",
+                        help="shut down kernels idle this long with no page connected (default: 300; 0: never)")
     return parser
 
 
 def voila_argv(args: argparse.Namespace) -> List[str]:
-    argv = [str(notebook_path()), f"--port={args.port}", f"--Voila.ip={args.ip}", "--theme=light"]
+    """Voila's command line for the parsed options."""
+    if args.preheat < 0:
+        raise SystemExit("--preheat must be 0 or a positive number of kernels")
+    if args.cull_after < 0:
+        raise SystemExit("--cull-after must be 0 (never) or a positive number of seconds")
+    argv = [str(notebook_path()), f"--port={args.port}", f"--Voila.ip={args.ip}", "--theme=light",
+            "--VoilaConfiguration.extension_denylist=" + repr(list(UNNEEDED_EXTENSIONS))]
+    if args.preheat > 0:
+        argv += ["--preheat_kernel=True", f"--pool_size={args.preheat}"]
+    if args.cull_after > 0:
+        argv += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
+                 f"--MappingKernelManager.cull_interval={max(10, min(60, args.cull_after // 4))}",
+                 "--MappingKernelManager.cull_connected=False"]
     if args.no_browser:
         argv.append("--no-browser")
     return argv
@@ -47,14 +70,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Parse options and run Voila until interrupted (Ctrl-C)."""
     args = _parser().parse_args(argv)
     if args.fast:
-        os.environ["MANGO_FAST"] = "1"  # inherited by the kernel that runs the app notebook
+        os.environ["MANGO_FAST"] = "1"  # inherited by the kernels that run the app notebook
+    os.environ.setdefault(START_DIR_ENV, str(Path.cwd().resolve()))  # exports land where the app was started
     try:
         from voila.app import Voila
     except ImportError:
         print("error: Voila is not installed; install the app extra: pip install 'mango_widgets[app]'", file=sys.stderr)
         return 2
-    print(f"MANGO app: http://{args.ip}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    Voila.launch_instance(argv=voila_argv(args))
+    argv = voila_argv(args)
+    print(f"MANGO app: http://{args.ip}:{args.port}/  (exports under {os.environ[START_DIR_ENV]}; Ctrl-C to stop)", flush=True)
+    Voila.launch_instance(argv=argv)
     return 0
 
 

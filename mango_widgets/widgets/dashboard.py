@@ -1,55 +1,102 @@
-"""The app: explorer and layer overview in tabs, wired together; the demo models as default.
+"""The app: explorer, layer overview and epoch tab, wired together; the demo models as default.
 
-Clicking a unit in the overview selects it in the explorer and shows the explorer; while
-one of them runs, the other is frozen (they share the CPU cores).
+Opening a unit from the overview shows it, with the MEI the overview found, in the explorer;
+opening a neuron from the epoch tab selects that epoch's network and neuron there. While the
+explorer or the overview runs, the other is frozen (they share the CPU cores). Heavy imports are
+warmed in the background from the start, and the stored study is read there too.
 """
 from __future__ import annotations
 
 import html
 import os
+import sys
+import time
+from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 import ipywidgets as widgets
+import numpy as np
 
 from mango_widgets.core.generator import Generator
 from mango_widgets.errors import WeightsError
-from mango_widgets.widgets.explorer import MEIExplorer
+from mango_widgets.widgets.epoch_tab import EpochStudy, EpochTab
+from mango_widgets.widgets.explorer import DatasetSource, MEIExplorer
+from mango_widgets.widgets.images import zoomable
+from mango_widgets.widgets.methods import DEFAULT_METHODS
 from mango_widgets.widgets.overview import LayerOverview
-from mango_widgets.widgets.pickers import NetworkSource
+from mango_widgets.widgets.pickers import NetworkSource, as_choices
+from mango_widgets.widgets.warmup import Warmup, warm_optimizers, warm_plots
+
+TAB_TITLES = ("MEI explorer", "Layer overview", "Epochs")
 
 
 class MangoApp(widgets.VBox):
-    """Tabs "MEI explorer" and "Layer overview" on the same generator and networks.
+    """Tabs "MEI explorer", "Layer overview" and (with a ``study``) "Epochs" on one generator and networks.
 
-    ``explorer`` and ``overview`` hold keyword arguments for :class:`MEIExplorer` and
-    :class:`LayerOverview`; ``note`` is shown above the tabs (e.g. a warning).
+    ``explorer`` / ``overview`` hold keyword arguments for :class:`MEIExplorer` / :class:`LayerOverview`;
+    ``dataset``: images ranked beside each MEI; ``note`` is shown above the tabs; ``warm``: start
+    the background warm-up (imports, first compilation, reading the study) now.
     """
 
-    def __init__(
-        self,
-        generator: Generator,
-        networks: Union[NetworkSource, Dict[str, NetworkSource]],
-        explorer: Optional[dict] = None,
-        overview: Optional[dict] = None,
-        title: str = "Most exciting images of spiking neurons",
-        note: Optional[str] = None,
-        **kwargs,
-    ):
-        self.explorer = MEIExplorer(generator, networks, **(explorer or {}))
-        self.overview = LayerOverview(generator, networks, **(overview or {}))
-        self.tabs = widgets.Tab(children=[self.explorer, self.overview], titles=("MEI explorer", "Layer overview"))
+    def __init__(self, generator: Generator, networks: Union[NetworkSource, Dict[str, NetworkSource]],
+                 explorer: Optional[dict] = None, overview: Optional[dict] = None, study: Optional[EpochStudy] = None,
+                 dataset: DatasetSource = None, title: str = "Most exciting images of spiking neurons",
+                 note: Optional[str] = None, warm: bool = True, **kwargs):
+        self.networks = as_choices(networks)
+        self.epoch_tab = EpochTab(study, generator) if study is not None else None
+        steps = [("optimizers", lambda: warm_optimizers(generator.grid)), ("plots", warm_plots)]
+        if self.epoch_tab is not None and study.folder is not None:
+            steps.append(("the stored study", self.epoch_tab.preload))
+        self.warmup = Warmup(steps)
+        self.explorer = MEIExplorer(generator, self.networks, dataset=dataset, warmup=self.warmup, **(explorer or {}))
+        self.overview = LayerOverview(generator, self.networks, warmup=self.warmup, **(overview or {}))
+        pages = [self.explorer, self.overview] + ([self.epoch_tab] if self.epoch_tab is not None else [])
+        self.tabs = widgets.Tab(children=pages, titles=TAB_TITLES[: len(pages)])
+        self.tabs.add_class("mango-tabs")
         header = f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>"
         if note:
             header += f"<div class='mango-note' style='background:#fff3cd;padding:4px 8px;border-radius:4px'>{html.escape(note)}</div>"
         self.header = widgets.HTML(header)
         super().__init__(children=[self.header, self.tabs], **kwargs)
         self.add_class("mango-app")
-        self.overview.on_open(self._open_in_explorer)
+        self.overview.on_open(self._open_from_overview)
+        if self.epoch_tab is not None:
+            self.epoch_tab.on_open(self._open_from_epochs)
+        self.tabs.observe(self._tab_changed, "selected_index")
         self.overview.observe(lambda change: setattr(self.explorer, "frozen", change.new), "running")
         self.explorer.observe(lambda change: setattr(self.overview, "frozen", change.new), "running")
+        if warm:
+            self.warmup.start()
 
-    def _open_in_explorer(self, network: str, layer: str, unit: int) -> None:
-        self.explorer.select(layer=layer, unit=unit, network=network)
+    def _tab_changed(self, change) -> None:
+        if self.epoch_tab is not None and change.new == 2:
+            self.epoch_tab.activate()
+
+    def _open_from_overview(self, network: str, layer: str, unit: int) -> None:
+        search = self.overview.searches.get(unit)
+        if search is not None and search.state not in ("ready", "running") and len(search.history):
+            self.explorer.show_search(search, network, origin="layer overview")
+        else:
+            self.explorer.select(network=network, layer=layer, unit=unit)
+            state = "still running in the overview" if search is not None and search.state == "running" else "not searched yet"
+            self.explorer.clear_results(f"Opened {layer}:{unit} of {network} from the layer overview ({state}); "
+                                        "press Run to search it here.")
+        self.tabs.selected_index = 0
+
+    def _open_from_epochs(self, layer: str, unit: int, epoch: int, record: Optional[dict]) -> None:
+        study = self.epoch_tab.study
+        label = study.labels[epoch]
+        self.explorer.select(network=label, layer=layer, unit=unit)
+        note = f"Opened {layer}:{unit} of {label} from the epoch tab; press Run to search it here."
+        if record is not None and record.get("mei_index") is not None:
+            image = self.explorer.generator(np.asarray([record["mei_index"]], dtype=np.int64))[0].cpu().numpy()
+            note = (f"{zoomable(image, 112, 'the study MEI')}<div>Opened <b>{html.escape(layer)}:{unit}</b> of "
+                    f"<b>{html.escape(label)}</b> from the epoch tab. The study's MEI ({html.escape(str(record['method']))}, "
+                    f"{int(record.get('budget') or 0):,} queries) reached activation {float(record['best']):.3f}; "
+                    "press Run to search it here.</div>")
+            self.explorer.clear_results(note, escape=False)
+        else:
+            self.explorer.clear_results(note)
         self.tabs.selected_index = 0
 
 
@@ -74,6 +121,11 @@ def stand_in_models() -> Tuple[Generator, dict]:
     return generator, {"untrained demo SNN (random weights)": network}
 
 
+def demo_label(epoch: int) -> str:
+    """The demo network's label for a training epoch, the same in every tab and title."""
+    return f"demo SNN, epoch {epoch}"
+
+
 def demo_models() -> Tuple[Generator, dict, Optional[str]]:
     """The bundled demo generator and one lazily built demo SNN per saved training epoch
     (last epoch first), plus a note. Falls back to untrained stand-ins, with a note saying
@@ -86,18 +138,34 @@ def demo_models() -> Tuple[Generator, dict, Optional[str]]:
     except WeightsError as error:
         generator, networks = stand_in_models()
         return generator, networks, f"Demo weights not found ({error}); showing untrained stand-in models with random weights."
-    networks = {f"demo SNN, epoch {e}": (lambda e=e: demo_network(epoch=e)) for e in reversed(epochs)}
+    networks = {demo_label(e): (lambda e=e: demo_network(epoch=e)) for e in reversed(epochs)}
     return generator, networks, None
+
+
+def demo_study_folder() -> Optional[Path]:
+    """The specializations study committed with the repository (absent from an installed package)."""
+    import mango_widgets
+
+    folder = Path(mango_widgets.__file__).resolve().parents[1] / "benchmarks" / "results" / "specializations"
+    return folder if any(folder.glob("records*.jsonl*")) else None
 
 
 def demo_app(fast: Optional[bool] = None) -> MangoApp:
     """The app on the demo models; ``fast`` (default: $MANGO_FAST=1) gives small budgets."""
+    start = time.perf_counter()
     fast = fast_mode() if fast is None else fast
     generator, networks, note = demo_models()
-    return MangoApp(
-        generator,
-        networks,
-        explorer=dict(budget=200 if fast else 2000, methods=("tt-b",)),
-        overview=dict(budget=100 if fast else 500, count=4 if fast else 8),
-        note=note,
-    )
+    choices = as_choices(networks)
+    study = dataset = None
+    if note is None:  # the trained demo weights are there
+        from mango_widgets.models.bundled import demo_accuracy, demo_epochs
+        from mango_widgets.studies.neuron_context import demo_dataset
+
+        study = EpochStudy(network_at=lambda e: choices.get(demo_label(e)), labels={e: demo_label(e) for e in demo_epochs()},
+                           accuracy=demo_accuracy(), folder=demo_study_folder())
+        dataset = lambda: demo_dataset("heldout")  # noqa: E731 - loaded when first needed
+    app = MangoApp(generator, choices, explorer=dict(budget=200 if fast else 2000, methods=DEFAULT_METHODS),
+                   overview=dict(budget=100 if fast else 500, count=4 if fast else 8), study=study, dataset=dataset, note=note)
+    # one line for whoever runs the server (the kernel's own stderr): when this kernel's app was ready
+    print(f"[mango] app built in {time.perf_counter() - start:.1f} s (pid {os.getpid()})", file=sys.__stderr__, flush=True)
+    return app

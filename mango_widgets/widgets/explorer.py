@@ -1,40 +1,42 @@
 """The MEI explorer: pick a neuron and one or several methods, run, watch them race.
 
-Thin by design: Run builds one :class:`~mango_widgets.core.search.Search` per method from the
-choices and starts it in its own worker thread; a :class:`~.updates.LiveRun` writes their
-progress (curve, best-so-far MEI, best distinct candidates, status line) in throttled
-batches. The controls are frozen while a run is in flight.
+Thin by design. Run takes a snapshot of what the screen shows (network, layer, unit, methods in
+the order ticked, budget, seed), answers at once ("starting…", or "waiting for the optimizers"),
+and a starter thread builds one :class:`~mango_widgets.core.search.Search` per method and starts
+them; a :class:`~.updates.LiveRun` writes their progress in throttled batches. When the run
+ends, what the network sees in each MEI and the dataset images that excite the neuron most are
+computed off the UI thread (:mod:`mango_widgets.studies.neuron_context`).
 """
 from __future__ import annotations
 
-import base64
 import html
-import io
+import threading
 import time
-import zipfile
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.colors
-import plotly.graph_objects as go
 from traitlets import Bool
 
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.objective import Objective
-from mango_widgets.core.optimizers import available
 from mango_widgets.core.search import Search
 from mango_widgets.errors import ConfigError, MangoError
-from mango_widgets.records.export import export_searches, improvements
-from mango_widgets.widgets.images import blank_png, candidates_html, png_bytes
-from mango_widgets.widgets.pickers import NetworkChoices, NetworkSource, TargetPicker
-from mango_widgets.widgets.updates import LiveControls, LiveRun
+from mango_widgets.records.curves import activation_axis, curve_of, query_seconds, write_curves
+from mango_widgets.records.export import export_searches
+from mango_widgets.studies.neuron_context import DatasetActivations, class_guess
+from mango_widgets.widgets.curve import COLORS, CurvePanel
+from mango_widgets.widgets.export_panel import ExportPanel, export_summary_html
+from mango_widgets.widgets.images import STYLE
+from mango_widgets.widgets.methods import DEFAULT_METHODS, MethodPicker, method_name
+from mango_widgets.widgets.panels import MethodPanel, best_distinct, dataset_html, guess_html
+from mango_widgets.widgets.pickers import NetworkSource, TargetPicker, as_choices
+from mango_widgets.widgets.progress import RunProgress
+from mango_widgets.widgets.updates import LiveRun
+from mango_widgets.widgets.warmup import Warmup
 
-#: methods not offered in the picker (``nevergrad`` needs an ``optimizer=`` parameter)
-HIDDEN_METHODS = ("nevergrad",)
-COLORS = plotly.colors.qualitative.Plotly
-MEI_SCALE = 5  # 28x28 -> 140x140 pixels, enlarged without smoothing
+DatasetSource = Union[DatasetActivations, Callable[[], DatasetActivations], None]
 
 
 def error_text(error: BaseException) -> str:
@@ -42,105 +44,52 @@ def error_text(error: BaseException) -> str:
     return str(error) if isinstance(error, MangoError) else f"{type(error).__name__}: {error}"
 
 
-def format_status(name: str, search: Search, waiting: bool = False) -> str:
-    """One status line: state, queries, queries per second, best activation, elapsed time."""
-    if search.state == "ready":
-        return f"<b>{html.escape(name)}</b> {'waiting' if waiting else 'not run'}"
-    history = search.history
-    elapsed = history.wall_seconds
-    rate = search.queries / elapsed if elapsed > 0 else 0.0
-    best = "—" if history.best_index is None else f"{history.best_value:.4f} (query {history.best_query:,})"
-    return (
-        f"<b>{html.escape(name)}</b> {search.state} · {search.queries:,}/{search.budget:,} queries · "
-        f"{rate:,.0f} q/s · best {best} · {elapsed:.1f} s"
-    )
+def error_box(message: str, escape: bool = True) -> str:
+    text = html.escape(message) if escape else message
+    return f'<div style="color:#b00020;white-space:pre-wrap">⚠ {text}</div>'
 
 
-def best_distinct(values: np.ndarray, indices: np.ndarray, count: int) -> List[int]:
-    """Positions of the ``count`` best queries with distinct grid points, best first."""
-    picks, seen = [], set()
-    for position in np.argsort(-values, kind="stable"):
-        key = indices[position].tobytes()
-        if key not in seen:
-            seen.add(key)
-            picks.append(int(position))
-            if len(picks) == count:
-                break
-    return picks
-
-
-class _Panel:
-    """The image column of one method: title, best-so-far MEI, best distinct candidates."""
-
-    def __init__(self, name: str, color: str):
-        self.title = widgets.HTML(f'<b style="color:{color}">{html.escape(name)}</b>')
-        size = 28 * MEI_SCALE
-        self.image = widgets.Image(value=blank_png(size), format="png", width=size, height=size)
-        self.image.add_class("mango-mei")
-        self.caption = widgets.HTML("")
-        self.candidates = widgets.HTML(candidates_html([], []))
-        self.box = widgets.VBox(
-            [self.title, widgets.HBox([widgets.VBox([self.image, self.caption]), self.candidates])],
-            layout=widgets.Layout(margin="0 16px 8px 0", align_items="flex-start"),
-        )
-        self.shown_best: Optional[bytes] = None
-        self.shown_candidates: tuple = ()
-
-
-class MEIExplorer(LiveControls, widgets.VBox):
+class MEIExplorer(widgets.VBox):
     """Find and watch the MEI of one neuron with one or several methods side by side.
 
-    ``networks``: a Network, a factory returning one, or a dict label -> either (built on
-    first use). Parameters after it set the initial choices and the update rate: each
-    search reports every ``update_seconds`` / ``update_queries``; the UI is written at
-    most once per ``min_interval`` seconds for all searches together. ``concurrent``: race
-    the methods (each search in its own thread, one torch thread each) or run them one
-    after another.
+    ``networks``: a Network, a factory returning one, or a dict label -> either (built on first
+    use). ``methods``: ticked at start, in race order. Each search reports every
+    ``update_seconds`` / ``update_queries``; the UI is written at most once per ``min_interval``
+    seconds for all searches together. ``concurrent``: race the methods (one thread and one torch
+    thread each) or run them one after another. ``dataset``: images (or a factory) whose most
+    exciting ones are shown beside the MEI; ``warmup``: a :class:`Warmup` the first Run waits for.
 
-    Traits: ``running`` (a run is in flight), ``frozen`` (controls locked from outside,
-    e.g. while another widget runs).
+    Traits: ``running`` (a run is starting or in flight), ``frozen`` (controls locked from outside).
     """
 
     running = Bool(False, read_only=True)
     frozen = Bool(False)
 
-    def __init__(
-        self,
-        generator: Generator,
-        networks: Union[NetworkSource, Dict[str, NetworkSource]],
-        methods: Sequence[str] = ("tt-b",),
-        budget: int = 2000,
-        seed: int = 0,
-        concurrent: bool = True,
-        update_seconds: float = 0.25,
-        update_queries: Optional[int] = None,
-        min_interval: float = 0.2,
-        candidates: int = 8,
-        threads: Optional[int] = -1,
-        export_folder: str = "results/explorer",
-        **kwargs,
-    ):
-        self.generator = generator
-        self.networks = NetworkChoices(networks)
+    def __init__(self, generator: Generator, networks: Union[NetworkSource, Dict[str, NetworkSource]],
+                 methods: Sequence[str] = DEFAULT_METHODS, budget: int = 2000, seed: int = 0, concurrent: bool = True,
+                 update_seconds: float = 0.25, update_queries: Optional[int] = None, min_interval: float = 0.2,
+                 candidates: int = 8, threads: Optional[int] = -1, export_folder: Union[str, Path, None] = None,
+                 dataset: DatasetSource = None, warmup: Optional[Warmup] = None, **kwargs):
+        self.generator, self.networks = generator, as_choices(networks)
         self.update_seconds, self.update_queries, self.min_interval = update_seconds, update_queries, min_interval
-        self.candidate_count = int(candidates)
-        self.threads = threads
+        self.candidate_count, self.threads = int(candidates), threads
+        self.dataset_source, self.warmup = dataset, warmup
         self.searches: Dict[str, Search] = {}
         self.live: Optional[LiveRun] = None
+        self.run_label, self.run_target, self.run_origin = "", "", "explorer"
         self.last_export: Dict[str, Path] = {}
+        self._runs = 0
+        self._generation = 0
+        self._cancel = False
+        self._control = threading.Lock()
+        self._threads: List[threading.Thread] = []
+        self._dataset: Optional[DatasetActivations] = None
+        self.panels: Dict[str, MethodPanel] = {}
 
         self.picker = TargetPicker(self.networks, with_unit=True)
-        names = [name for name in available() if name not in HIDDEN_METHODS]
-        unknown = [m for m in methods if m not in names]
-        if unknown:
-            raise ConfigError(f"unknown method(s) {', '.join(map(repr, unknown))}; valid methods are: {', '.join(names)}")
-        descriptions = available()
-        self.method_select = widgets.SelectMultiple(
-            options=names, value=tuple(methods), rows=min(len(names), 6), description="methods",
-            tooltip="; ".join(f"{n}: {descriptions[n]}" for n in names), layout=widgets.Layout(width="240px"),
-        )
-        self.method_select.add_class("mango-methods")
-        self.budget_box = widgets.IntText(value=budget, description="budget", layout=widgets.Layout(width="170px"))
+        self.methods = MethodPicker(methods)
+        self.budget_box = widgets.IntText(value=budget, description="budget", tooltip="queries per method",
+                                          layout=widgets.Layout(width="170px"))
         self.budget_box.add_class("mango-budget")
         self.seed_box = widgets.IntText(value=seed, description="seed", layout=widgets.Layout(width="150px"))
         self.seed_box.add_class("mango-seed")
@@ -149,53 +98,41 @@ class MEIExplorer(LiveControls, widgets.VBox):
         self.run_button.add_class("mango-run")
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.stop_button.add_class("mango-stop")
-        self.status_html = widgets.HTML("Choose a neuron and methods, then Run.")
-        self.status_html.add_class("mango-status")
+        self.progress = RunProgress()
         self.error_html = widgets.HTML("")
         self.error_html.add_class("mango-error")
-        self.figure = go.FigureWidget(
-            layout=go.Layout(
-                height=320, margin=dict(l=55, r=10, t=40, b=45), template="plotly_white",
-                xaxis_title="queries", yaxis_title="activation", title=dict(text="activation vs queries", font_size=14),
-                legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
-            )
-        )
-        self.figure.add_class("mango-curve")
-        self.panels: Dict[str, _Panel] = {}
+        self.curve = CurvePanel()
         self.panel_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-        self.export_folder = widgets.Text(value=export_folder, description="folder", layout=widgets.Layout(width="320px"))
-        self.export_button = widgets.Button(description="Export", icon="download", disabled=True)
-        self.export_button.add_class("mango-export")
-        self.export_html = widgets.HTML("")
-
-        run_controls = widgets.VBox([
-            widgets.HBox([self.budget_box, self.seed_box]),
-            widgets.HBox([self.concurrent_box]),
-            widgets.HBox([self.run_button, self.stop_button]),
-        ])
-        super().__init__(
-            children=[
-                self.picker,
-                widgets.HBox([self.method_select, run_controls], layout=widgets.Layout(flex_flow="row wrap")),
-                self.status_html,
-                self.error_html,
-                self.figure,
-                self.panel_box,
-                widgets.HBox([self.export_folder, self.export_button]),
-                self.export_html,
-            ],
-            **kwargs,
-        )
+        self.dataset_html = widgets.HTML("")
+        self.dataset_html.add_class("mango-dataset-html")
+        self.export_panel = ExportPanel(export_folder)
+        run_controls = widgets.VBox([widgets.HBox([self.budget_box, self.seed_box], layout=widgets.Layout(flex_flow="row wrap")),
+                                     self.concurrent_box, widgets.HBox([self.run_button, self.stop_button])]
+                                    + ([warmup.indicator] if warmup is not None else []))
+        super().__init__(children=[
+            widgets.HTML(STYLE), self.picker,
+            widgets.HBox([self.methods, run_controls], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
+            self.progress, self.error_html, self.curve, self.panel_box, self.dataset_html, self.export_panel,
+        ], **kwargs)
         self.add_class("mango-explorer")
         self.run_button.on_click(lambda _button: self.run())
         self.stop_button.on_click(lambda _button: self.stop())
-        self.export_button.on_click(lambda _button: self._export_clicked())
+        self.export_panel.button.on_click(lambda _button: self._export_clicked())
         self.observe(lambda _change: self._sync_disabled(), ["running", "frozen"])
 
     # ------------------------------------------------------------- the API
     @property
-    def mei_images(self) -> Dict[str, widgets.Image]:
-        """The best-so-far MEI image widget of each method of the current run."""
+    def figure(self):
+        """The plotly curve (no traces before the first run)."""
+        return self.curve.figure
+
+    @property
+    def status_html(self) -> widgets.HTML:
+        """One status line per method of the run."""
+        return self.progress.status_html
+
+    @property
+    def mei_images(self) -> Dict[str, widgets.HTML]:
         return {name: panel.image for name, panel in self.panels.items()}
 
     @property
@@ -207,129 +144,198 @@ class MEIExplorer(LiveControls, widgets.VBox):
         self.picker.select(layer=layer, unit=unit, network=network)
 
     def run(self) -> bool:
-        """Start a run with the current choices (the Run button). Returns False and shows the
-        error in the widget if a choice is invalid, or if a run is already in flight."""
+        """Start a run with what the screen shows (the Run button). False, with the reason shown, when a
+        choice is invalid or a run is in flight; errors found while building the searches show when found."""
         if self.running or self.frozen:
             return False
         self.error_html.value = ""
-        self.export_html.value = ""
-        live = LiveRun(self._write, concurrent=self.concurrent_box.value, min_interval=self.min_interval, on_error=self._write_failed)
+        self.export_panel.result.value = ""
         try:
-            searches = self._build_searches(live)
-        except Exception as error:  # shown in the widget, with the API's own message
-            self._show_error(error_text(error))
+            if not self.methods.value:
+                raise ConfigError("choose at least one method")
+            choice = dict(label=self.picker.network_dropdown.value, target=self.picker.target, methods=self.methods.value,
+                          budget=self.budget_box.value, seed=self.seed_box.value, concurrent=self.concurrent_box.value)
+        except ConfigError as error:
+            self.error_html.value = error_box(error_text(error))
             return False
-        self.searches, self.live = searches, live
-        self._reset_outputs()
+        with self._control:
+            self._cancel = False
+            self._generation += 1
         self.set_trait("running", True)
-        live.start(list(searches.values()))
+        waiting = self.warmup is not None and not self.warmup.done("optimizers")
+        self.progress.say(f"starting {html.escape(choice['target'])} of {html.escape(choice['label'])}"
+                          + (": waiting for the optimizers to finish loading…" if waiting else "…"))
+        self._spawn(self._start, choice, name="mango-run-starter")
         return True
 
+    def stop(self) -> None:
+        """Stop the run: each search ends after its current batch, keeping what it found."""
+        with self._control:
+            self._cancel = True
+            live = self.live
+        if live is not None:
+            live.stop()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the run (and what follows it: class guesses, dataset images) has ended; True if so."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> Optional[float]:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        while True:
+            with self._control:
+                threads = [t for t in self._threads if t.is_alive()]
+                live = self.live
+            if live is not None and not live.wait(left()):
+                return False
+            for thread in threads:
+                thread.join(left())
+            if not self.running and not any(t.is_alive() for t in self._threads):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            if not threads:  # the writer is about to hand over to a follow-up thread
+                time.sleep(0.01)
+
+    def show_search(self, search: Search, network_label: str, origin: str) -> None:
+        """Show a finished search made elsewhere (e.g. the layer overview's) as the explorer's current result."""
+        if self.running:
+            raise ConfigError("a run is in flight; stop it before opening another result")
+        target = str(search.objective.target)
+        layer, _, unit = target.rpartition(":")
+        self.picker.select(network=network_label, layer="output" if layer == "class" else layer, unit=int(unit))
+        with self._control:
+            self._generation += 1
+        self.searches, self.live = {search.optimizer.name: search}, None
+        self.run_label, self.run_target, self.run_origin = network_label, target, origin
+        self._reset_outputs(search.budget)
+        self._write(list(self.searches.values()), final=True)
+
+    def clear_results(self, note: str, escape: bool = True) -> None:
+        """Drop the shown run (its curve stays among the earlier runs) and show ``note`` instead, so a
+        result of another neuron is never left beside a new choice."""
+        if self.running:
+            raise ConfigError("a run is in flight; stop it before opening another neuron")
+        with self._control:
+            self._generation += 1
+        self.searches, self.live = {}, None
+        self.panels = {}
+        self.panel_box.children = []
+        self.dataset_html.value = ""
+        self.export_panel.result.value = ""
+        self.export_panel.button.disabled = True
+        self.curve.clear()
+        self.progress.clear(note if not escape else html.escape(note))
+
     def export(self, folder: Union[str, Path, None] = None, gif: bool = True) -> Dict[str, Path]:
-        """Write the last run's searches (``save_search`` files + GIF) into one sub-folder per method."""
+        """Write the shown searches (``save_search`` files + GIF, one sub-folder per method) and the curves."""
         if self.running:
             raise ConfigError("a run is in flight; stop it or wait for it before exporting")
         if not self.searches:
             raise ConfigError("nothing to export yet: run a search first")
         if folder is None:
-            target = next(iter(self.searches.values())).objective.target
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            folder = Path(self.export_folder.value) / f"{str(target).replace(':', '-')}-{stamp}"
-        self.last_export = export_searches(self.searches, folder, gif=gif)
-        return self.last_export
+            folder = self.export_panel.path / f"{self.run_target.replace(':', '-')}-{stamp}"
+        written = export_searches(self.searches, folder, gif=gif)
+        title, y_range = self._axis_title()
+        write_curves(self.curve.current, folder, self.curve.x_axis.value, self._title(), title, y_range)
+        self.last_export = written
+        return written
 
     # ------------------------------------------------------------ internals
-    def _build_searches(self, live: LiveRun) -> Dict[str, Search]:
-        methods = list(self.method_select.value)
-        if not methods:
-            raise ConfigError("choose at least one method")
-        network = self.picker.network
-        target = self.picker.target
-        threads = 1 if self.concurrent_box.value and len(methods) > 1 else self.threads
-        searches = {}
-        for method in methods:
-            searches[method] = Search(
-                Objective(self.generator, network, target),
-                method,
-                budget=self.budget_box.value,
-                seed=self.seed_box.value,
-                callbacks=[live.notify],
-                every_seconds=self.update_seconds,
-                every_queries=self.update_queries,
-                threads=threads,
-            )
-        return searches
+    def _spawn(self, target, *args, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        with self._control:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
 
-    def _reset_outputs(self) -> None:
-        search = next(iter(self.searches.values()))
-        traces = []
+    def _start(self, choice: dict) -> None:
+        """The starter thread: wait for the warm-up, build the searches, start them."""
+        try:
+            if self.warmup is not None:
+                self.warmup.wait("optimizers")
+            network = self.networks.get(choice["label"])
+            live = LiveRun(self._write, concurrent=choice["concurrent"], min_interval=self.min_interval,
+                           on_error=lambda error: self._show_error(f"could not update the display: {error_text(error)}"))
+            threads = 1 if choice["concurrent"] and len(choice["methods"]) > 1 else self.threads
+            searches = {method: Search(Objective(self.generator, network, choice["target"]), method, budget=choice["budget"],
+                                       seed=choice["seed"], callbacks=[live.notify], every_seconds=self.update_seconds,
+                                       every_queries=self.update_queries, threads=threads)
+                        for method in choice["methods"]}
+        except Exception as error:  # shown in the widget, with the API's own message
+            self._show_error(error_text(error))
+            self.progress.say("not started")
+            self.set_trait("running", False)
+            return
+        with self._control:
+            if not self._cancel:
+                self.searches, self.live = searches, live
+                self.run_label, self.run_target, self.run_origin = choice["label"], choice["target"], "explorer"
+        if not self._cancel:
+            self._reset_outputs(choice["budget"])
+        with self._control:  # Stop may have come while the outputs were reset
+            if not self._cancel:
+                live.start(list(searches.values()))
+                return
+        self.progress.say("stopped before it started")
+        self.set_trait("running", False)
+
+    def _title(self) -> str:
+        origin = "" if self.run_origin == "explorer" else f" (from the {self.run_origin})"
+        return f"{self.run_target} of {self.run_label}{origin}: best activation vs queries"
+
+    def _axis_title(self):
+        return activation_axis(self.networks.get(self.run_label), self.run_target)
+
+    def _reset_outputs(self, budget: int) -> None:
+        self._runs += 1
         self.panels = {}
         for i, name in enumerate(self.searches):
-            color = COLORS[i % len(COLORS)]
-            traces.append(go.Scatter(
-                y=[], x0=1, dx=1, mode="markers", name=f"{name} queries", legendgroup=name, showlegend=False,
-                marker=dict(size=3, color=color, opacity=0.35), hoverinfo="skip",
-            ))
-            traces.append(go.Scatter(
-                x=[], y=[], mode="lines+markers", name=name, legendgroup=name,
-                line=dict(shape="hv", color=color, width=2), marker=dict(size=5, color=color),
-            ))
-            self.panels[name] = _Panel(name, color)
-        with self.figure.batch_update():
-            self.figure.data = []
-            self.figure.layout.title.text = f"{search.objective.target} of {html.escape(search.objective.network.name)}: activation vs queries"
-        self.figure.add_traces(traces)
+            label = method_name(name) + ("" if self.run_origin == "explorer" else f" · {self.run_origin}")
+            self.panels[name] = MethodPanel(name, label, COLORS[i % len(COLORS)])
         self.panel_box.children = [panel.box for panel in self.panels.values()]
-        self.status_html.value = "starting…"
+        self.dataset_html.value = ""
+        y_title, y_range = self._axis_title()
+        self.curve.begin(list(self.searches), self._title(), y_title, y_range, budget)
+        self.progress.begin(self.searches, self.run_target, self.run_label)
 
     def _write(self, changed: List[Search], final: bool) -> None:
-        """Write the progress of the changed searches (runs in the UI writer thread)."""
+        """Write the progress of the changed searches (in the UI writer thread)."""
         try:
-            self._write_progress(changed)
+            names = {id(search): name for name, search in self.searches.items()}
+            data = {}
+            for search in changed:
+                values = search.history.values
+                timeline = self.live.timeline(search) if self.live is not None else []
+                data[names[id(search)]] = (values, query_seconds(len(values), timeline + [(len(values), search.history.wall_seconds)]))
+            self.curve.update(data)
+            for search in changed:
+                self._write_images(self.panels[names[id(search)]], search)
+            self.progress.update(self.searches, self.live, final)
             if final:
                 self._write_final()
-            else:
-                self.status_html.value = self._status()
         finally:
             if final:  # even if formatting failed, the run is over: unfreeze the controls
                 self.set_trait("running", False)
 
-    def _write_progress(self, changed: List[Search]) -> None:
-        order = list(self.searches)
-        names = {id(search): name for name, search in self.searches.items()}
-        records = [(names[id(s)], s, s.history.values) for s in changed]
-        with self.figure.batch_update():  # one plotly message for every trace that changed
-            for name, search, values in records:
-                i = order.index(name)
-                raw, best = self.figure.data[2 * i], self.figure.data[2 * i + 1]
-                raw.y = values
-                steps = improvements(values)
-                x, y = steps + 1, values[steps]
-                if len(values) and steps[-1] != len(values) - 1:  # extend the step line to the last query
-                    x, y = np.append(x, len(values)), np.append(y, y[-1])
-                best.x, best.y = x, y
-        for name, search, values in records:
-            self._write_images(self.panels[name], search, values)
-
-    def _write_images(self, panel: _Panel, search: Search, values: np.ndarray) -> None:
+    def _write_images(self, panel: MethodPanel, search: Search) -> None:
+        values = search.history.values
         if not len(values):
             return
         indices = search.history.indices[: len(values)]
         picks = best_distinct(values, indices, self.candidate_count)
         best = indices[picks[0]]
-        panel.caption.value = f"best {values[picks[0]]:.4f}<br>at query {picks[0] + 1:,}"
         try:  # a generator that fails here fails the search too: its error is shown at the end
             if best.tobytes() != panel.shown_best:
                 mei = search.mei
-                if mei is not None and mei.image is not None and np.array_equal(mei.index, best):
-                    image = mei.image
-                else:
-                    image = search.objective.images(best[None])[0].cpu().numpy()
-                panel.image.value = png_bytes(image, MEI_SCALE)
+                image = (mei.image if mei is not None and mei.image is not None and np.array_equal(mei.index, best)
+                         else search.objective.images(best[None])[0].cpu().numpy())
+                panel.show_mei(image, float(values[picks[0]]), picks[0] + 1, self.run_target)
                 panel.shown_best = best.tobytes()
             if tuple(picks) != panel.shown_candidates:
                 images = search.objective.images(indices[picks]).cpu().numpy()
-                panel.candidates.value = candidates_html(images, [f"{values[p]:.3f} · q{p + 1}" for p in picks])
+                panel.show_candidates(images, [values[p] for p in picks], [p + 1 for p in picks])
                 panel.shown_candidates = tuple(picks)
         except Exception:
             if search.state == "running":
@@ -337,53 +343,62 @@ class MEIExplorer(LiveControls, widgets.VBox):
             raise
 
     def _write_final(self) -> None:
-        errors = [
-            f"{html.escape(name)} failed: {html.escape(error_text(search.error))}"
-            for name, search in self.searches.items() if search.error is not None
-        ]
+        errors = [f"{html.escape(name)} failed: {html.escape(error_text(search.error))}"
+                  for name, search in self.searches.items() if search.error is not None]
         if errors:
             self._show_error("<br>".join(errors), escape=False)
-        self.status_html.value = self._status()
+        self.curve.finish([curve_of(search, self._runs, self.run_label,
+                                    self.live.timeline(search) if self.live is not None else [], self.run_origin)
+                           for search in self.searches.values() if search.state != "ready"])
+        self._spawn(self._describe, self._generation, dict(self.searches), name="mango-describe-mei")
 
-    def _status(self) -> str:
-        waiting = self.live is not None and not self.live.stopped
-        return "<br>".join(format_status(name, search, waiting) for name, search in self.searches.items())
+    def _describe(self, generation: int, searches: Dict[str, Search]) -> None:
+        """Off the UI thread: the network's classes on each MEI, then the dataset images that excite the neuron most."""
+        network = self.networks.get(self.run_label)
+        target = self.run_target
+        for name, search in searches.items():
+            if search.mei is not None and search.mei.image is not None and generation == self._generation:
+                try:
+                    self.panels[name].guess.value = guess_html(class_guess(network, search.mei.image))
+                except Exception as error:
+                    reason = html.escape(error_text(error))
+                    self.panels[name].guess.value = f"<span class='mango-note-small'>no class guess: {reason}</span>"
+        if self.dataset_source is None or generation != self._generation:
+            return
+        try:
+            if self._dataset is None:
+                self.dataset_html.value = dataset_html(None, target, "dataset", "loading the dataset…")
+                source = self.dataset_source
+                self._dataset = source if isinstance(source, DatasetActivations) else source()
+            self.dataset_html.value = dataset_html(None, target, self._dataset.name,
+                                                   f"running the {len(self._dataset):,} images through {network.name}…")
+            top = self._dataset.top_images(network, target, count=8)
+            if generation == self._generation:
+                self.dataset_html.value = dataset_html(top, target, self._dataset.name)
+        except Exception as error:
+            self.dataset_html.value = dataset_html(None, target, "dataset", f"could not rank the dataset: {error_text(error)}")
 
     def _show_error(self, message: str, escape: bool = True) -> None:
-        text = html.escape(message) if escape else message
-        self.error_html.value = f'<div style="color:#b00020;white-space:pre-wrap">⚠ {text}</div>'
-
-    def _write_failed(self, error: BaseException) -> None:
-        self._show_error(f"could not update the display: {error_text(error)}")
+        self.error_html.value = error_box(message, escape)
 
     def _sync_disabled(self) -> None:
         locked = self.running or self.frozen
         self.picker.set_disabled(locked)
-        for control in (self.method_select, self.budget_box, self.seed_box, self.concurrent_box, self.run_button, self.export_folder):
+        self.methods.disabled = locked
+        for control in (self.budget_box, self.seed_box, self.concurrent_box, self.run_button, self.export_panel.folder):
             control.disabled = locked
         self.stop_button.disabled = not self.running
-        self.export_button.disabled = locked or not self.searches
+        self.export_panel.button.disabled = locked or not self.searches
 
     def _export_clicked(self) -> None:
+        self.export_panel.result.value = "<span class='mango-note-small'>exporting…</span>"
+        self._spawn(self._export_in_background, name="mango-export")
+
+    def _export_in_background(self) -> None:
         try:
             written = self.export()
         except Exception as error:
+            self.export_panel.result.value = ""
             self._show_error(error_text(error))
             return
-        self.export_html.value = export_summary_html(written)
-
-
-def export_summary_html(written: Dict[str, Path]) -> str:
-    """Where an export went, plus a download link with every file zipped (for remote apps)."""
-    buffer = io.BytesIO()
-    root = Path(next(iter(written.values()))).parent
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for folder in written.values():
-            for path in sorted(Path(folder).iterdir()):
-                archive.write(path, path.relative_to(root).as_posix())
-    link = base64.b64encode(buffer.getvalue()).decode("ascii")
-    listing = ", ".join(html.escape(str(path)) for path in written.values())
-    return (
-        f"exported to {listing} "
-        f'<a download="{html.escape(root.name)}.zip" href="data:application/zip;base64,{link}">download .zip</a>'
-    )
+        self.export_panel.result.value = export_summary_html(written, Path(next(iter(written.values()))).parent)

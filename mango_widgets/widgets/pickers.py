@@ -1,9 +1,13 @@
 """Choosing what to probe: a network (among several, built lazily), a layer, a unit.
 
-Layers are listed by dotted name with their unit counts, plus the network's output classes.
+The unit box is free text that handlers never write: whatever order the browser's messages
+arrive in (a slow kernel may handle a layer change after the unit typed next), the unit the
+user typed stays on screen, is checked against the layer shown, and an invalid one gets a
+message with the valid range beside the box instead of being changed.
 """
 from __future__ import annotations
 
+import html
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import ipywidgets as widgets
@@ -54,6 +58,11 @@ class NetworkChoices:
         return self._built[label]
 
 
+def as_choices(networks) -> NetworkChoices:
+    """``networks`` as NetworkChoices (shared as is, so two widgets build each network once)."""
+    return networks if isinstance(networks, NetworkChoices) else NetworkChoices(networks)
+
+
 def class_count(network: Network) -> int:
     if network.classes is not None:
         return len(network.classes)
@@ -83,30 +92,56 @@ def target_string(layer: str, unit: int) -> str:
     return f"class:{int(unit)}" if layer == OUTPUT else f"{layer}:{int(unit)}"
 
 
-class TargetPicker(widgets.HBox):
-    """Network and layer dropdowns, optionally a unit box bounded by the layer's unit count.
+def unit_range_text(layer: str, units: int) -> str:
+    """'units 0..31' ('classes 0..9' for the output)."""
+    kind = "classes" if layer == OUTPUT else "units"
+    return f"{kind} 0..{units - 1}" if units > 0 else f"no {kind}"
 
-    Traits: ``network_label``, ``layer``, ``unit``, ``units`` (unit count of the layer).
+
+def parse_unit(text: str, layer: str, units: int) -> int:
+    """The unit typed as ``text``, checked against the layer's ``units``; a ConfigError names the valid range."""
+    where = "the output" if layer == OUTPUT else f"layer {layer}"
+    cleaned = str(text).strip()
+    if not cleaned:
+        raise ConfigError(f"type a unit number: {where} has {unit_range_text(layer, units)}")
+    try:
+        unit = int(cleaned)
+    except ValueError:
+        raise ConfigError(f"{cleaned!r} is not a whole number: {where} has {unit_range_text(layer, units)}") from None
+    if not 0 <= unit < units:
+        raise ConfigError(f"unit {unit} is out of range: {where} has {unit_range_text(layer, units)}")
+    return unit
+
+
+class TargetPicker(widgets.HBox):
+    """Network and layer dropdowns, optionally a unit box checked against the layer's unit count.
+
+    Traits: ``network_label``, ``layer``, ``units`` (unit count of the layer), ``unit`` (the
+    valid unit typed, -1 while the box holds no valid unit) and ``unit_error`` (why not).
     """
 
     network_label = Unicode()
     layer = Unicode()
-    unit = Int(0)
+    unit = Int(-1)
     units = Int(0)
+    unit_error = Unicode()
 
     def __init__(self, networks: NetworkChoices, with_unit: bool = True, **kwargs):
         self.networks = networks
+        self.with_unit = with_unit
         self._updating = False
-        self.network_dropdown = widgets.Dropdown(
-            options=networks.labels, description="network", layout=widgets.Layout(width="330px")
-        )
+        self.network_dropdown = widgets.Dropdown(options=networks.labels, description="network",
+                                                 layout=widgets.Layout(width="300px"))
         self.network_dropdown.add_class("mango-network")
-        self.layer_dropdown = widgets.Dropdown(description="layer", layout=widgets.Layout(width="330px"))
+        self.layer_dropdown = widgets.Dropdown(description="layer", layout=widgets.Layout(width="300px"))
         self.layer_dropdown.add_class("mango-layer")
-        self.unit_box = widgets.BoundedIntText(value=0, min=0, max=0, description="unit", layout=widgets.Layout(width="150px"))
+        self.unit_box = widgets.Text(value="0", description="unit", continuous_update=True,
+                                     layout=widgets.Layout(width="130px"))
         self.unit_box.add_class("mango-unit")
-        children = [self.network_dropdown, self.layer_dropdown] + ([self.unit_box] if with_unit else [])
-        super().__init__(children=children, layout=widgets.Layout(flex_flow="row wrap"), **kwargs)
+        self.unit_help = widgets.HTML("")
+        self.unit_help.add_class("mango-unit-help")
+        children = [self.network_dropdown, self.layer_dropdown] + ([self.unit_box, self.unit_help] if with_unit else [])
+        super().__init__(children=children, layout=widgets.Layout(flex_flow="row wrap", align_items="center"), **kwargs)
         self.network_dropdown.observe(self._on_network, "value")
         self.layer_dropdown.observe(self._on_layer, "value")
         self.unit_box.observe(self._on_unit, "value")
@@ -118,14 +153,17 @@ class TargetPicker(widgets.HBox):
 
     @property
     def target(self) -> str:
-        return target_string(self.layer, self.unit)
+        """The target the screen shows now (layer dropdown + unit box); a ConfigError if the unit is invalid."""
+        layer = self.layer_dropdown.value
+        units = self.units_of(layer)
+        return target_string(layer, parse_unit(self.unit_box.value, layer, units))
 
     def units_of(self, layer: str) -> int:
         network = self.network
         return class_count(network) if layer == OUTPUT else network.layer(layer).units
 
     def select(self, layer: Optional[str] = None, unit: Optional[int] = None, network: Optional[str] = None) -> None:
-        """Pick a network (label), layer (dotted name) and unit; unknown names raise a clear error."""
+        """Pick a network (label), layer (dotted name) and unit; unknown names or units raise a clear error."""
         if network is not None:
             if network not in self.networks.labels:
                 raise unknown_choice("network", network, self.networks.labels)
@@ -136,14 +174,14 @@ class TargetPicker(widgets.HBox):
                 raise unknown_choice("layer", layer, valid)
             self.layer_dropdown.value = layer
         if unit is not None:
-            if not 0 <= int(unit) < self.units:
-                raise ConfigError(f"unit {unit} is out of range for layer {self.layer!r}: valid units are 0..{self.units - 1}")
-            self.unit_box.value = int(unit)
+            parse_unit(str(unit), self.layer_dropdown.value, self.units)
+            self.unit_box.value = str(int(unit))
 
     def set_disabled(self, disabled: bool) -> None:
         for control in (self.network_dropdown, self.layer_dropdown, self.unit_box):
             control.disabled = disabled
 
+    # ------------------------------------------------------------ handlers (never write the unit box)
     def _on_network(self, _change=None) -> None:
         network = self.network
         previous = self.layer_dropdown.value
@@ -163,10 +201,18 @@ class TargetPicker(widgets.HBox):
         if layer is None or self._updating:
             return
         self.units = self.units_of(layer)
-        self.unit_box.max = max(self.units - 1, 0)
-        self.unit_box.value = min(self.unit_box.value, self.unit_box.max)
         self.layer = layer
         self._on_unit()
 
     def _on_unit(self, _change=None) -> None:
-        self.unit = int(self.unit_box.value)
+        if not self.with_unit:
+            return
+        layer = self.layer_dropdown.value
+        try:
+            self.unit = parse_unit(self.unit_box.value, layer, self.units)
+        except ConfigError as error:
+            self.unit, self.unit_error = -1, str(error)
+            self.unit_help.value = f'<span class="mango-invalid" style="color:#b00020">⚠ {html.escape(str(error))}</span>'
+            return
+        self.unit_error = ""
+        self.unit_help.value = f'<span style="color:#666">{unit_range_text(layer, self.units)}</span>'

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence, Set
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from mango_widgets.core.search import Search, SearchEvent
 
@@ -76,6 +76,7 @@ class LiveRun:
         self._started: List[Search] = []
         self._ended: Set[int] = set()
         self._dirty: Set[int] = set()
+        self._timelines: Dict[int, List[Tuple[int, float]]] = {}
         self._lock = threading.Lock()
         self._control = threading.Lock()  # orders stop() against starting the next search
         self._wake = threading.Event()
@@ -86,7 +87,7 @@ class LiveRun:
         self._thread: Optional[threading.Thread] = None
 
     # -------------------------------------------------------------- control
-    def start(self, searches: Sequence[Search]) -> "LiveRun":
+    def start(self, searches: Sequence[Search]) -> LiveRun:
         """Start the searches (all, or the first of a sequential run) and the writer thread."""
         if self._thread is not None:
             raise RuntimeError("this LiveRun was already started")
@@ -102,7 +103,13 @@ class LiveRun:
         """A Search callback (runs in the search's worker thread): mark it changed, wake the writer."""
         with self._lock:
             self._dirty.add(id(event.search))
+            self._timelines.setdefault(id(event.search), []).append((int(event.queries), float(event.elapsed)))
         self._wake.set()
+
+    def timeline(self, search: Search) -> List[Tuple[int, float]]:
+        """(queries done, seconds since the search started) at each event the search sent."""
+        with self._lock:
+            return list(self._timelines.get(id(search), ()))
 
     def stop(self) -> None:
         """Stop every running search after its current batch; searches not yet started never start."""
