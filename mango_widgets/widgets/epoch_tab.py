@@ -23,6 +23,7 @@ from mango_widgets.errors import ConfigError
 from mango_widgets.widgets.epoch_explorer import EpochExplorer, prepare
 from mango_widgets.widgets.explorer import error_box, error_text
 from mango_widgets.widgets.export_panel import start_folder
+from mango_widgets.widgets.plotly_loader import PlotlyLoader
 
 OpenCallback = Callable[[str, int, int, Optional[dict]], None]
 
@@ -57,8 +58,9 @@ def load_table(folder: Path):
 class EpochTab(widgets.VBox):
     """Stored study or live tracking, then the epoch explorer; ``activate()`` builds it (once)."""
 
-    def __init__(self, study: EpochStudy, generator: Generator, live_budget: int = 300, **kwargs):
-        self.study, self.generator = study, generator
+    def __init__(self, study: EpochStudy, generator: Generator, live_budget: int = 300,
+                 plotly_loader: Optional[PlotlyLoader] = None, **kwargs):
+        self.study, self.generator, self.plotly_loader = study, generator, plotly_loader
         self.explorer: Optional[EpochExplorer] = None
         self._open_callbacks: List[OpenCallback] = []
         self._lock = threading.RLock()
@@ -226,7 +228,8 @@ class EpochTab(widgets.VBox):
         with self._lock:
             self.table = table
             if self.explorer is None:
-                self.explorer = EpochExplorer(table, self.generator, self.study.accuracy, self.study.criteria, self.study.layers)
+                self.explorer = EpochExplorer(table, self.generator, self.study.accuracy, self.study.criteria, self.study.layers,
+                                              plotly_loader=self.plotly_loader)
                 for callback in self._open_callbacks:
                     self.explorer.on_open(callback)
                 self.body.children = [self.explorer]

@@ -104,19 +104,34 @@ class WholeFigureWidget(go.FigureWidget):
             self.push_whole()
 
 
-def new_figure(data: Sequence = (), layout=None, css_class: str = "", lock=None) -> WholeFigureWidget:
-    """A figure built with all its traces, sent whole in its first message. ``lock``: the one its editors hold."""
+def new_figure(data: Sequence = (), layout=None, css_class: str = "", lock=None, loader=None) -> WholeFigureWidget:
+    """A figure built with all its traces, sent whole in its first message. ``lock``: the one its editors hold.
+    ``loader`` (a :class:`~.plotly_loader.PlotlyLoader`): the figure uses the bundle the page loads once and
+    stays closed until :func:`open_figure` (a :class:`~.plotly_loader.FigureSlot` opens it when the page has it)."""
     figure = WholeFigureWidget(data=list(data), layout=layout)
     figure._config = dict(CONFIG)
     figure._edit_lock = lock
     if css_class:
         figure.add_class(css_class)
-    sync_state(figure)
-    figure._open_now = True
-    figure.open()
     figure.observe(figure._view_drawn, "_js2py_traceDeltas")
     figure.observe(figure._view_drawn, "_js2py_layoutDelta")
+    if loader is not None:
+        from mango_widgets.widgets.plotly_loader import figure_module
+
+        figure._esm = figure_module(loader.path)
+        sync_state(figure)
+        return figure
+    open_figure(figure)
     return figure
+
+
+def open_figure(figure: WholeFigureWidget) -> None:
+    """Open the figure's widget (its first message carries its current traces and layout); once only."""
+    with figure._edit_lock or nullcontext():
+        if figure.comm is None:
+            sync_state(figure)
+            figure._open_now = True
+            figure.open()
 
 
 def sync_state(figure: go.FigureWidget) -> None:
