@@ -528,3 +528,29 @@ def test_app_notebook_runs(tmp_path):
     assert "--MappingKernelManager.cull_idle_timeout=300" in argv and "--MappingKernelManager.cull_connected=False" in argv
     bare = voila_argv(_parser().parse_args(["--preheat", "0", "--cull-after", "0"]))
     assert not any("preheat" in a or "cull" in a for a in bare)
+
+
+# ------------------------------------------------------------------ epoch tab: stored study and live tracking
+def test_epoch_tab_tracks_live_saves_each_search_and_resumes(models, tmp_path, monkeypatch):
+    from mango_widgets.widgets.epoch_tab import EpochStudy, EpochTab, load_table
+
+    generator, networks = models
+    network = next(iter(networks.values()))
+    monkeypatch.setenv(START_DIR_ENV, str(tmp_path))
+    study = EpochStudy(network_at=lambda epoch: network, labels={1: "net, epoch 1", 2: "net, epoch 2"})
+    tab = EpochTab(study, generator, live_budget=10)
+    tab.track_layer.value, tab.track_units.value = "lif1", 2
+    assert tab.track()
+    assert tab.wait(WAIT_S)
+    assert tab.error_html.value == "", tab.error_html.value
+    folder = tmp_path / "mango_results" / "epoch_tracking" / "lif1"
+    assert "tracking finished: 12 records" in tab.track_status.value  # 2 units x 2 epochs x 3 methods
+    table = load_table(folder)  # what was computed is on disk, in the explorer's format
+    assert len(table) == 12 and set(table["epoch"]) == {1, 2} and set(table["unit"]) == {0, 1}
+    assert tab.explorer is not None and len(tab.explorer.results) == 12
+    assert tab.explorer.figure.comm is not None  # outside the app the maps open at once
+    again = EpochTab(study, generator, live_budget=10)
+    again.track_layer.value, again.track_units.value = "lif1", 2
+    assert again._tracking().pending() == 0  # a rerun resumes from the saved records
+    tab.track_layer.value = "nope"
+    assert not tab.track() and "nope" in tab.error_html.value  # an unknown layer is explained, nothing runs

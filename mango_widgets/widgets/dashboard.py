@@ -146,11 +146,15 @@ def demo_models() -> Tuple[Generator, dict, Optional[str]]:
 
 
 def demo_study_folder() -> Optional[Path]:
-    """The specializations study committed with the repository (absent from an installed package)."""
+    """The study committed with the repository (absent from an installed package): the one ``mango reproduce``
+    made (``benchmarks/results/reproduction``), else the retired epoch tracking's records."""
     import mango_widgets
 
-    folder = Path(mango_widgets.__file__).resolve().parents[1] / "benchmarks" / "results" / "specializations"
-    return folder if any(folder.glob("records*.jsonl*")) else None
+    results = Path(mango_widgets.__file__).resolve().parents[1] / "benchmarks" / "results"
+    if (results / "reproduction" / "records.csv.gz").is_file():
+        return results / "reproduction"
+    legacy = results / "specializations"
+    return legacy if any(legacy.glob("records*.jsonl*")) else None
 
 
 def demo_app(fast: Optional[bool] = None) -> MangoApp:
