@@ -214,6 +214,18 @@ def page_time(page, name: str, timeout_s: float) -> float:
     return page.evaluate("name => window.__mango_times[name]", name)
 
 
+def wait_curve(page, condition_js: str, timeout_s: float) -> list:
+    """Wait until ``condition_js`` (JavaScript on ``p``, the curve's [name, points] pairs) holds; return the
+    pairs. On timeout the error shows what the page has."""
+    try:
+        page.wait_for_function(f"() => {{ const p = ({CURVE_POINTS})(); return !!p && ({condition_js}); }}",
+                               timeout=timeout_s * 1000, polling=200)
+    except Exception as error:
+        raise AssertionError(f"the curve in the page never met {condition_js!r} in {timeout_s} s; it has "
+                             f"{page.evaluate(CURVE_POINTS)}") from error
+    return page.evaluate(CURVE_POINTS)
+
+
 def status_text(page, selector: str = ".mango-explorer .mango-status") -> str:
     node = page.locator(selector)
     return node.inner_text() if node.count() else ""
