@@ -153,6 +153,12 @@ def test_a_figure_is_sent_whole_and_edits_wait_for_its_first_draw():
         figure.data[0].z = [[0, 0], [0, 1]]
     assert figure._py2js_update["style_data"]["z"] == [[[0, 0], [0, 1]]]
     assert figure._py2js_update["trace_edit_id"] > message["trace_edit_id"]
+    sent = figure._last_trace_edit_id
+    # the view's reports of later draws (layout reports carry no trace edit id; trace reports may lag) send nothing:
+    # answering them made the view report again, a ping-pong between kernel and page that never ended
+    figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": figure._last_layout_edit_id}
+    figure._js2py_traceDeltas = {"trace_deltas": [{"uid": figure.data[0].uid}], "trace_edit_id": sent - 1}
+    assert figure._last_trace_edit_id == sent
 
 
 # ------------------------------------------------------------------ running

@@ -93,14 +93,14 @@ class WholeFigureWidget(go.FigureWidget):
             self._send_update_msg(deepcopy(restyle), deepcopy(relayout), list(range(len(data))))
 
     def _view_drawn(self, change) -> None:
-        """A view reports what it drew (plotly sends this after each draw): first draw, or behind? Send it all."""
-        message = change["new"]
-        if not message:
-            return
-        if not self._drawn:
+        """A view reports a draw (plotly does after each one): the first report triggers one whole-figure message.
+
+        Later reports trigger nothing: every message carries the whole figure and they arrive in order, so
+        the view draws the last one anyway. (Answering reports that lag behind, or layout reports, which
+        carry no trace edit id, with another message made the view report again: a message ping-pong
+        between kernel and page that never ended and kept both busy.)"""
+        if change["new"] and not self._drawn:
             self._drawn = True
-            self.push_whole()
-        elif message.get("trace_edit_id") != self._last_trace_edit_id:
             self.push_whole()
 
 
