@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -65,7 +66,10 @@ def one_round(browser, url: str) -> dict:
                   "page_to_curve_s": page_time(page, "curve", TIMEOUT_S) / 1000}
         wait_text(page, ".mango-explorer .mango-warmup", r"ready|failed", TIMEOUT_S)
 
-        watch(page, "layer shown", f"() => /layer {LAYER} has units/.test({text_of('.mango-explorer .mango-unit-help')})")
+        labels = page.locator(".mango-explorer .mango-layer select").evaluate("s => Array.from(s.options).map(o => o.textContent)")
+        units = int(re.search(r"\((\d+)\s+units", next(label for label in labels if label.split()[0] == LAYER)).group(1))
+        # the kernel's answer: the new layer's unit range beside the unit box
+        watch(page, "layer shown", f"() => /units 0\\.\\.{units - 1}\\b/.test({text_of('.mango-explorer .mango-unit-help')})")
         pick_layer(page, LAYER)
         shown = page_time(page, "layer shown", TIMEOUT_S)
         result["layer_change_to_feedback_s"] = (shown - page.evaluate("() => window.__mango_times['last change']")) / 1000

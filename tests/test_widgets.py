@@ -130,6 +130,8 @@ def test_run_searches_the_neuron_on_screen_and_names_it(models):
     assert "lif2:12" in explorer.progress.summary.value
     assert "spike rate: spikes per time step, averaged over the unit&#x27;s positions" in title
     assert tuple(explorer.figure.layout.yaxis.range) == (0, 1) and tuple(explorer.figure.layout.xaxis.range) == (0, 30)
+    shown = [a for a in explorer.figure._widget_layout.get("annotations", []) if a.get("visible") is not False]
+    assert shown == []  # the "curve appears here" placeholder is gone from what the browser draws
 
 
 # ------------------------------------------------------------------ figures reach the browser

@@ -43,7 +43,7 @@ def explorer(page, out: Path) -> None:
 def overview(page, out: Path) -> None:
     page.get_by_role("tab", name="Layer overview").click()
     page.locator("button.mango-overview-run").click()
-    wait_text(page, ".mango-overview-status", r"units of \w+ done", TIMEOUT_S)
+    wait_text(page, ".mango-overview-status", r"(\d+)/\1 units of \w+ done", TIMEOUT_S)  # every unit searched
     page.locator(".mango-overview-sort button", has_text="activation").click()
     page.screenshot(path=str(out), full_page=True)
 
@@ -61,6 +61,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--full", action="store_true", help="the app's default budgets (default: MANGO_FAST=1 budgets)")
     parser.add_argument("--width", type=int, default=1280, help="browser window width in pixels (default 1280)")
+    parser.add_argument("--height", type=int, default=1500, help="browser window height in pixels (default 1500)")
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the PNG files (default: docs/)")
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
             app_server(Path(folder), fast=not args.full) as server:
         server.wait_http(timeout=TIMEOUT_S)
         server.wait_preheated(1, timeout=TIMEOUT_S)
-        with chromium_page(width=args.width, height=1000) as (page, errors):
+        with chromium_page(width=args.width, height=args.height) as (page, errors):
             page.goto(server.url, timeout=TIMEOUT_S * 1000, wait_until="commit")
             page.wait_for_selector("button.mango-run", timeout=TIMEOUT_S * 1000)
             page.wait_for_selector(".js-plotly-plot.mango-curve", timeout=TIMEOUT_S * 1000)

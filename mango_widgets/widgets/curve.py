@@ -68,7 +68,7 @@ class CurvePanel(widgets.VBox):
                                                        "per network, neuron and method: mean of the runs (line) and lowest "
                                                        "to highest (band)"])
         self.display.add_class("mango-curve-display")
-        self.overlay = widgets.SelectMultiple(options=[], rows=4, description="overlay runs",
+        self.overlay = widgets.SelectMultiple(options=[], rows=4, description="overlay runs", style={"description_width": "initial"},
                                              layout=widgets.Layout(width="min(520px, 100%)"))
         self.overlay.add_class("mango-overlay")
         self.download_button = widgets.Button(description="CSV + PNG", icon="download", disabled=True,
@@ -167,7 +167,7 @@ class CurvePanel(widgets.VBox):
         hidden = dict(visible=False, range=[0, 1], autorange=False)
         return dict(width=FIGURE_WIDTH, height=160, margin=dict(l=10, r=10, t=10, b=10), template="plotly_white",
                     xaxis=hidden, yaxis=hidden, showlegend=False, title=dict(text=""),
-                    annotations=[dict(text=PLACEHOLDER, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                    annotations=[dict(text=PLACEHOLDER, visible=True, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                                       font=dict(size=13, color="#777"))])
 
     def _layout(self, axis: str) -> dict:
@@ -183,7 +183,8 @@ class CurvePanel(widgets.VBox):
             yaxis=dict(visible=True, title=dict(text=short, font_size=12), range=list(frame["y_range"]) if frame["y_range"] else None,
                        autorange=frame["y_range"] is None),
             legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left", font_size=11),
-            showlegend=True, annotations=[],
+            # hidden, not removed: update_layout merges lists item by item, so [] would keep the placeholder
+            showlegend=True, annotations=[dict(text="", visible=False)],
         )
 
     def _current_pair(self, name: str, i: int, axis: str) -> Tuple[dict, dict]:
