@@ -45,6 +45,10 @@ def overview(page, out: Path) -> None:
     page.locator("button.mango-overview-run").click()
     wait_text(page, ".mango-overview-status", r"(\d+)/\1 units of \w+ done", TIMEOUT_S)  # every unit searched
     page.locator(".mango-overview-sort button", has_text="activation").click()
+    page.wait_for_function(  # the kernel has reordered the cells
+        "() => { const v = Array.from(document.querySelectorAll('.mango-overview-cell .mango-caption'))"
+        ".map(c => parseFloat((c.textContent.match(/best ([\\d.]+)/) || [0, 'NaN'])[1]));"
+        " return v.length > 0 && v.every((x, i) => i === 0 || v[i - 1] >= x); }", timeout=TIMEOUT_S * 1000)
     page.screenshot(path=str(out), full_page=True)
 
 
