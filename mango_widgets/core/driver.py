@@ -21,6 +21,10 @@ from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, seed_number, whole_number
 
 
+#: the method used when none is named: the benchmark's pick for the budget (see core/optimizers/auto.py)
+DEFAULT_METHOD = "auto"
+
+
 def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, budget: Optional[int], params: dict) -> Optimizer:
     """The optimizer for ``method``: made by name (with ``params``), or the given instance as it is."""
     if isinstance(method, str):
@@ -53,7 +57,7 @@ class Driver:
     def __init__(
         self,
         grid: LatentGrid,
-        method: Union[str, Optimizer] = "tt-b",
+        method: Union[str, Optimizer] = DEFAULT_METHOD,
         budget: Optional[int] = 2000,
         seed: int = 0,
         repeats: int = 1,
@@ -66,6 +70,8 @@ class Driver:
         self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
             raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: each candidate costs `repeats` queries")
+        if method == "auto":  # auto re-measures instead of trusting one noisy value when candidates are repeated
+            optimizer_params.setdefault("repeats", self.repeats)
         self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
         self.queries = 0  # spent, repeats included
         self.optimizer_seconds = 0.0
