@@ -20,7 +20,6 @@ from mango_widgets.core.optimizers import Optimizer, make_optimizer
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, seed_number, whole_number
 
-
 #: the method used when none is named: the benchmark's pick for the budget (see core/optimizers/auto.py)
 DEFAULT_METHOD = "auto"
 
@@ -69,7 +68,8 @@ class Driver:
         self.repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
         self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
-            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: each candidate costs `repeats` queries")
+            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: "
+                              "each candidate costs `repeats` queries")
         if method == "auto":  # auto re-measures instead of trusting one noisy value when candidates are repeated
             optimizer_params.setdefault("repeats", self.repeats)
         self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
