@@ -210,7 +210,7 @@ def _run_folder(run: str) -> Path:
 
 @dataclass(frozen=True)
 class TrainedRunSource:
-    """A sweep model source (see ``engine.spec.DemoModels``): a trained run's epochs plus a generator.
+    """A model source (see :mod:`mango_widgets.models.source`): a trained run's epochs plus a generator.
 
     ``run``: a bundled run name (``"spiking-resnet18-mnist"``) or a run folder; ``generator``:
     ``"demo"`` (the demo DCGAN) or a bundled generator name (``"vqvae28"``). Small to pickle: every
