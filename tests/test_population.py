@@ -105,7 +105,7 @@ def test_population_refuses_bad_units_and_budgets():
 def test_tt_samples_needs_a_method_that_exports_its_distribution():
     generator, network = models()
     objective = Objective(generator, network, "lif:1")
-    with pytest.raises(ConfigError, match="'tt-samples' needs a PROTES method"):
+    with pytest.raises(ConfigError, match="strategy 'tt-samples' needs a"):
         several_meis(objective, count=2, method="random", budget=20, strategy="tt-samples", samples=10)
     assert objective.evaluations == 0  # refused before searching
 

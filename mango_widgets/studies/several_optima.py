@@ -139,7 +139,7 @@ def _tt_samples(objective, count, method, budget, min_distance, samples, seed) -
     grid = objective.grid
     driver = Driver(grid, method, budget=budget, seed=seed)
     optimizer = driver.optimizer
-    if not optimizer.exports_state:
+    if not hasattr(optimizer, "state"):
         raise ConfigError(f"strategy 'tt-samples' needs a PROTES method (tt, tt-s, tt-b, protes), got {method!r}")
     searched = _drive(driver, objective)
     seen_idx, seen_val = [searched[0]], [searched[1]]
