@@ -11,6 +11,7 @@ that show stimuli on their own schedule (a lab rig, a shared population stream) 
 """
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -34,6 +35,14 @@ def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, 
             f"set them on the {type(method).__name__} you built instead"
         )
     return method
+
+
+def check_budget(budget) -> int:
+    """``budget`` as an int, or a ConfigError: a budget is a positive whole number of queries (checked here for
+    every search, and by plans of many searches before the first one runs)."""
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
+        raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
+    return int(budget)
 
 
 @dataclass(frozen=True)
@@ -60,13 +69,12 @@ class Driver:
         repeats: int = 1,
         **optimizer_params,
     ):
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0):
-            raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
-        self.budget = None if budget is None else int(budget)
+        self.budget = None if budget is None else check_budget(budget)
         self.repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
         self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
-            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: each candidate costs `repeats` queries")
+            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: "
+                              "each candidate costs `repeats` queries")
         self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
         self.queries = 0  # spent, repeats included
         self.optimizer_seconds = 0.0

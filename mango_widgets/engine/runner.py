@@ -8,7 +8,6 @@ same sweep skips the cells already done; ``retry_failed=True`` reruns the failed
 """
 from __future__ import annotations
 
-import numbers
 import os
 import threading
 import time
@@ -121,6 +120,7 @@ class Sweep:
         keep_indices: bool = True,
         max_networks: int = 4,
     ):
+        from mango_widgets.core.driver import check_budget
         from mango_widgets.core.optimizers import available
         from mango_widgets.core.space import SPACINGS
 
@@ -133,9 +133,7 @@ class Sweep:
             if method not in available():
                 raise unknown_choice("method", method, available())
         self.seeds = parse_ints(seeds, "seeds")
-        if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
-            raise ConfigError(f"budget must be a positive number of queries, got {budget!r}")
-        self.budget = int(budget)
+        self.budget = check_budget(budget)
         if T is not None and (isinstance(T, bool) or int(T) < 1):
             raise ConfigError(f"T (time steps of exposure) must be >= 1, got {T!r}")
         self.T = None if T is None else int(T)
