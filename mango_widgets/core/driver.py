@@ -73,8 +73,7 @@ class Driver:
         self.repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
         self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
-            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: "
-                              "each candidate costs `repeats` queries")
+            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: each candidate costs `repeats` queries")
         self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
         self.queries = 0  # spent, repeats included
         self.optimizer_seconds = 0.0
