@@ -34,13 +34,13 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
 from mango_widgets.core.driver import Driver
 from mango_widgets.core.generator import Generator
-from mango_widgets.core.history import MEI, History
+from mango_widgets.core.history import MEI
 from mango_widgets.core.optimizers import Optimizer
 from mango_widgets.errors import ConfigError, unknown_choice, whole_number
 from mango_widgets.studies.closed_loop import views
@@ -85,6 +85,11 @@ class StimulusBatch:
         if not len(self.ids) or self.generator is None:
             return None
         return self.generator(self.indices).cpu().numpy()
+
+
+def _from_book(name: str, doc: str) -> property:
+    """A read-only session attribute kept by its :class:`TrialBook`."""
+    return property(lambda session: getattr(session.book, name), doc=doc)
 
 
 class ClosedLoopSession:
@@ -215,32 +220,12 @@ class ClosedLoopSession:
     def optimizer(self) -> Optimizer:
         return self.driver.optimizer
 
-    @property
-    def history(self) -> History:
-        """Every search response, in the order it arrived."""
-        return self.book.history
-
-    @property
-    def stimuli(self) -> Dict[int, Stimulus]:
-        """Every stimulus handed out, by id."""
-        return self.book.stimuli
-
-    @property
-    def shown(self) -> int:
-        """Search stimuli handed out (the budget counts these, re-shows included)."""
-        return self.book.shown
-
-    @property
-    def duplicates(self) -> int:
-        return self.book.duplicates
-
-    @property
-    def late(self) -> int:
-        return self.book.late
-
-    @property
-    def batches_told(self) -> int:
-        return self.book.batches_told
+    history = _from_book("history", "Every search response (History), in the order it arrived.")
+    stimuli = _from_book("stimuli", "Every stimulus handed out, by id.")
+    shown = _from_book("shown", "Search stimuli handed out (the budget counts these, re-shows included).")
+    duplicates = _from_book("duplicates", "Responses ignored because their id already had one.")
+    late = _from_book("late", "Responses that came after their stimulus was declared missing.")
+    batches_told = _from_book("batches_told", "Optimizer batches told so far.")
 
     @property
     def budget_left(self) -> int:
