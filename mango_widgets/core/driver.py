@@ -6,10 +6,12 @@ the method by name with its parameters, the budget (each candidate costs ``repea
 the last batch to what the budget still pays for (a cut batch ends the search and is not told: there is
 nothing left to learn for), and the time spent in the optimizer. ``run`` is the blocking loop; callers
 that show stimuli on their own schedule (a lab rig, a shared population stream) use ``next_batch`` and
-``report`` directly.
+``report`` directly, or ``spend`` when a batch is handed out and ``tell`` once its answers are in
+(``charge`` counts extra showings, such as a rig's re-shows of lost answers).
 """
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -38,6 +40,14 @@ def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, 
     return method
 
 
+def check_budget(budget) -> int:
+    """``budget`` as an int, or a ConfigError: a budget is a positive whole number of queries (checked here for
+    every search, and by plans of many searches before the first one runs)."""
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
+        raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
+    return int(budget)
+
+
 @dataclass(frozen=True)
 class Batch:
     """One step of the driver: what the optimizer asked, what the budget lets be shown, and whether it was cut."""
@@ -62,9 +72,7 @@ class Driver:
         repeats: int = 1,
         **optimizer_params,
     ):
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0):
-            raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
-        self.budget = None if budget is None else int(budget)
+        self.budget = None if budget is None else check_budget(budget)
         self.repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
         self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
@@ -89,6 +97,11 @@ class Driver:
         return (self.budget - self.queries) // self.repeats
 
     @property
+    def queries_left(self) -> Optional[int]:
+        """How many more queries the budget pays for (None: no budget)."""
+        return None if self.budget is None else self.budget - self.queries
+
+    @property
     def exhausted(self) -> bool:
         return self.finished or self.candidates_left == 0
 
@@ -107,14 +120,23 @@ class Driver:
     def report(self, batch: Batch, values, reward: Optional[np.ndarray] = None) -> None:
         """Count the shown candidates' queries; tell the optimizer their values (or ``reward``, e.g. a
         penalised value) unless the batch was cut."""
-        self._spend(batch)
-        self._tell(batch, values, reward)
+        self.spend(batch)
+        self.tell(batch, values, reward)
 
-    def _spend(self, batch: Batch) -> None:
+    def spend(self, batch: Batch) -> None:
+        """Count the shown candidates' queries (``repeats`` each) against the budget; a cut batch is the last."""
         self.queries += len(batch.shown) * self.repeats
         self.finished = self.finished or batch.cut
 
-    def _tell(self, batch: Batch, values, reward) -> None:
+    def charge(self, queries: int) -> None:
+        """Count ``queries`` shown beyond the batches' planned repeats (e.g. re-shows of lost answers)."""
+        left = self.queries_left
+        if queries < 0 or (left is not None and queries > left):
+            raise ConfigError(f"cannot charge {queries} queries: the budget has {left} left")
+        self.queries += int(queries)
+
+    def tell(self, batch: Batch, values, reward: Optional[np.ndarray] = None) -> None:
+        """Tell the optimizer the batch's values (or ``reward``), unless the batch was cut."""
         if batch.cut:  # the last batch: the search ends, there is nothing left to learn for
             return
         start = time.perf_counter()
@@ -144,10 +166,10 @@ class Driver:
         while not self.exhausted and not should_stop():
             batch = self.next_batch()
             values = np.asarray(evaluate(batch.shown), dtype=np.float64)
-            self._spend(batch)
+            self.spend(batch)
             if on_batch is not None:  # recorded before the tell: a failing optimizer loses nothing
                 on_batch(batch, values)
-            self._tell(batch, values, None if reward is None or batch.cut else reward(batch.asked, values))
+            self.tell(batch, values, None if reward is None or batch.cut else reward(batch.asked, values))
 
     def close(self) -> None:
         self.optimizer.close()
