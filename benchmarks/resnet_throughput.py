@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from mango_widgets.core.objective import Objective
 from mango_widgets.models import zoo
 from mango_widgets.models.bundled import demo_generator
-from mango_widgets.models.training.train import class_scores
+from mango_widgets.models.training.network_trainer import class_scores
 from mango_widgets.runtime.threads import torch_threads
 
 RESULTS = Path(__file__).parent / "results" / "resnet_throughput.json"

@@ -100,6 +100,44 @@ def test_the_budget_ends_the_session_even_while_reshows_are_pending():
     assert len(session.ask()) == 0 and session.done
 
 
+def test_the_last_batch_is_cut_to_the_budget_shown_and_not_told():
+    session, optimizer = recorder_session(budget=10)
+    run_to_end(session, lambda batch: np.ones(len(batch)))
+    assert session.shown == 10 and session.batches_told == 2 and len(optimizer.told_batches) == 2
+    assert session.budget_left == 0 and len(session.ask()) == 0
+
+
+def test_a_candidate_is_shown_repeats_times_or_not_at_all():
+    optimizer = Recorder(GRID, seed=0, batch_size=2)
+    session = run_to_end(ClosedLoopSession(make_generator(), optimizer, budget=10, repeats=3), lambda b: np.ones(len(b)))
+    assert session.shown == 9 and session.budget_left == 0  # as in Search: the last query pays for no whole candidate
+    showings = [n for _index, _mean, n in session.ranked()]
+    assert sum(showings) == 9 and set(showings) == {3}
+
+
+def test_a_reshow_the_budget_cannot_pay_for_is_given_up():
+    optimizer = Recorder(GRID, seed=0, batch_size=2)
+    session = ClosedLoopSession(make_generator(), optimizer, budget=7, repeats=3)
+    batch = session.ask()  # two candidates x 3 showings; the budget's last query pays for one re-show
+    session.tell(batch.ids, [1, 2, None, 4, None, 6])
+    reshow = session.ask()
+    assert len(reshow) == 1 and np.array_equal(reshow.indices[0], batch.indices[2]) and session.shown == 7
+    session.tell(reshow.ids, [3])
+    (_, values), = optimizer.told_batches
+    assert np.allclose(values, [2.0, 5.0]) and session.done  # the second candidate: the mean of its answered showings
+
+
+def test_the_driver_charges_extra_showings_only_within_its_budget():
+    from mango_widgets.core.driver import Driver
+
+    driver = Driver(GRID, "random", budget=5, batch_size=4)
+    driver.spend(driver.next_batch())
+    driver.charge(1)
+    assert driver.queries_left == 0 and driver.exhausted
+    with pytest.raises(ConfigError, match="cannot charge 1 queries: the budget has 0 left"):
+        driver.charge(1)
+
+
 def test_none_or_nan_says_no_response_and_impute_uses_the_median_so_far():
     session, optimizer = recorder_session(missing="impute")
     first = session.ask()

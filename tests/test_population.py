@@ -102,6 +102,14 @@ def test_population_refuses_bad_units_and_budgets():
         PopulationSearch(generator, network, "lif", budget=1)
 
 
+def test_tt_samples_needs_a_method_that_exports_its_distribution():
+    generator, network = models()
+    objective = Objective(generator, network, "lif:1")
+    with pytest.raises(ConfigError, match="strategy 'tt-samples' needs a"):
+        several_meis(objective, count=2, method="random", budget=20, strategy="tt-samples", samples=10)
+    assert objective.evaluations == 0  # refused before searching
+
+
 @pytest.mark.parametrize("strategy", ["restarts", "tt-samples"])
 def test_several_optima_are_distinct_and_measured(strategy):
     generator, network = models()

@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--layer", default="lif3", help="dotted layer name (see `mango layers`)")
     search.add_argument("--unit", type=int, default=0, help="unit (channel) index in the layer")
     search.add_argument("--class", dest="class_index", type=int, default=None, help="maximise an output class instead")
-    search.add_argument("--method", default="tt-b", help="optimization method (see `mango methods`)")
+    search.add_argument("--method", default="auto",
+                        help="optimization method (see `mango methods`; auto: the benchmark's pick for the budget)")
     search.add_argument("--budget", type=int, default=2000, help="number of queries")
     search.add_argument("--seed", type=int, default=0)
     search.add_argument("--spacing", default="uniform", choices=("uniform", "normal"), help="latent grid spacing")

@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of ``mango reproduce``: 0 done, 1 some searches failed, 130 stopped, 2 bad arguments."""
-    from mango_widgets.cli.sweep import _stop_on_sigterm
     from mango_widgets.engine.runner import INLINE
+    from mango_widgets.runtime.signals import interrupt_on_sigterm
     from mango_widgets.studies.reproduction.config import load_config, parse_overrides, preset, with_overrides
     from mango_widgets.studies.reproduction.run import analyse_study, prepare, reproduce
 
@@ -80,7 +80,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 analyse_study(config, sources, study, log)
             return 0
         client = INLINE if args.inline else args.scheduler
-        with _stop_on_sigterm():
+        with interrupt_on_sigterm():  # SIGTERM stops it like Ctrl-C: finished cells stay stored
             report, _ = reproduce(config, client=client, workers=args.workers, progress=None if args.no_progress else "bar",
                                   log=log, analyse=not args.no_analysis, resume=args.resume)
     except MangoError as error:

@@ -88,6 +88,7 @@ def _report(search, out: Path) -> None:
         f"best activation {search.history.best_value:.4f} (query {summary['best_query']}), {summary['wall_seconds']:.1f} s "
         f"(model {summary['objective_seconds']:.1f} s, optimizer {summary['optimizer_seconds']:.1f} s)"
     )
+    print(f"method {search.optimizer!r}; {search.optimizer.repeat_rate:.1%} of its asked points repeated earlier ones")
     if search.error is not None:
         print(f"error: {type(search.error).__name__}: {search.error}", file=sys.stderr)
     print(f"results in {out}/ (search.json, history.npz, mei.npz, mei.png, curve.png)")

@@ -67,7 +67,8 @@ def _status(store_path: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from mango_widgets.engine.runner import INLINE, Sweep
+    from mango_widgets.engine.runner import INLINE
+    from mango_widgets.engine.sweep import Sweep
     from mango_widgets.records.run_folder import check_folder_could_be_written
     from mango_widgets.runtime.signals import interrupt_on_sigterm
 

@@ -6,10 +6,12 @@ the method by name with its parameters, the budget (each candidate costs ``repea
 the last batch to what the budget still pays for (a cut batch ends the search and is not told: there is
 nothing left to learn for), and the time spent in the optimizer. ``run`` is the blocking loop; callers
 that show stimuli on their own schedule (a lab rig, a shared population stream) use ``next_batch`` and
-``report`` directly.
+``report`` directly, or ``spend`` when a batch is handed out and ``tell`` once its answers are in
+(``charge`` counts extra showings, such as a rig's re-shows of lost answers).
 """
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -19,6 +21,9 @@ import numpy as np
 from mango_widgets.core.optimizers import Optimizer, make_optimizer
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, seed_number, whole_number
+
+#: the method used when none is named: the benchmark's pick for the budget (see core/optimizers/auto.py)
+DEFAULT_METHOD = "auto"
 
 
 def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, budget: Optional[int], params: dict) -> Optimizer:
@@ -33,6 +38,14 @@ def build_optimizer(method: Union[str, Optimizer], grid: LatentGrid, seed: int, 
             f"set them on the {type(method).__name__} you built instead"
         )
     return method
+
+
+def check_budget(budget) -> int:
+    """``budget`` as an int, or a ConfigError: a budget is a positive whole number of queries (checked here for
+    every search, and by plans of many searches before the first one runs)."""
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
+        raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
+    return int(budget)
 
 
 @dataclass(frozen=True)
@@ -53,19 +66,20 @@ class Driver:
     def __init__(
         self,
         grid: LatentGrid,
-        method: Union[str, Optimizer] = "tt-b",
+        method: Union[str, Optimizer] = DEFAULT_METHOD,
         budget: Optional[int] = 2000,
         seed: int = 0,
         repeats: int = 1,
         **optimizer_params,
     ):
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0):
-            raise ConfigError(f"budget must be a positive number of queries (a whole number), got {budget!r}")
-        self.budget = None if budget is None else int(budget)
+        self.budget = None if budget is None else check_budget(budget)
         self.repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
         self.seed = seed_number(seed)
         if self.budget is not None and self.repeats > self.budget:
-            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: each candidate costs `repeats` queries")
+            raise ConfigError(f"need repeats <= budget, got repeats={self.repeats} and budget={self.budget}: "
+                              "each candidate costs `repeats` queries")
+        if method == "auto":  # auto re-measures instead of trusting one noisy value when candidates are repeated
+            optimizer_params.setdefault("repeats", self.repeats)
         self.optimizer = build_optimizer(method, grid, self.seed, self.budget, optimizer_params)
         self.queries = 0  # spent, repeats included
         self.optimizer_seconds = 0.0
@@ -81,6 +95,11 @@ class Driver:
         if self.budget is None:
             return None
         return (self.budget - self.queries) // self.repeats
+
+    @property
+    def queries_left(self) -> Optional[int]:
+        """How many more queries the budget pays for (None: no budget)."""
+        return None if self.budget is None else self.budget - self.queries
 
     @property
     def exhausted(self) -> bool:
@@ -101,14 +120,23 @@ class Driver:
     def report(self, batch: Batch, values, reward: Optional[np.ndarray] = None) -> None:
         """Count the shown candidates' queries; tell the optimizer their values (or ``reward``, e.g. a
         penalised value) unless the batch was cut."""
-        self._spend(batch)
-        self._tell(batch, values, reward)
+        self.spend(batch)
+        self.tell(batch, values, reward)
 
-    def _spend(self, batch: Batch) -> None:
+    def spend(self, batch: Batch) -> None:
+        """Count the shown candidates' queries (``repeats`` each) against the budget; a cut batch is the last."""
         self.queries += len(batch.shown) * self.repeats
         self.finished = self.finished or batch.cut
 
-    def _tell(self, batch: Batch, values, reward) -> None:
+    def charge(self, queries: int) -> None:
+        """Count ``queries`` shown beyond the batches' planned repeats (e.g. re-shows of lost answers)."""
+        left = self.queries_left
+        if queries < 0 or (left is not None and queries > left):
+            raise ConfigError(f"cannot charge {queries} queries: the budget has {left} left")
+        self.queries += int(queries)
+
+    def tell(self, batch: Batch, values, reward: Optional[np.ndarray] = None) -> None:
+        """Tell the optimizer the batch's values (or ``reward``), unless the batch was cut."""
         if batch.cut:  # the last batch: the search ends, there is nothing left to learn for
             return
         start = time.perf_counter()
@@ -138,10 +166,10 @@ class Driver:
         while not self.exhausted and not should_stop():
             batch = self.next_batch()
             values = np.asarray(evaluate(batch.shown), dtype=np.float64)
-            self._spend(batch)
+            self.spend(batch)
             if on_batch is not None:  # recorded before the tell: a failing optimizer loses nothing
                 on_batch(batch, values)
-            self._tell(batch, values, None if reward is None or batch.cut else reward(batch.asked, values))
+            self.tell(batch, values, None if reward is None or batch.cut else reward(batch.asked, values))
 
     def close(self) -> None:
         self.optimizer.close()

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional, Union
 
 import numpy as np
 
-from mango_widgets.core.driver import Driver
+from mango_widgets.core.driver import DEFAULT_METHOD, Driver
 from mango_widgets.core.history import MEI, History
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.optimizers import Optimizer
@@ -88,8 +88,10 @@ class Search:
         **params,
     ):
         if method is None:  # the older spelling Search(objective, optimizer="tt-b")
-            method = params.pop("optimizer", "tt-b")
+            method = params.pop("optimizer", DEFAULT_METHOD)
         optimizer_params = {**(optimizer_params or {}), **params}
+        if method == "auto":  # auto picks by what it is told: a noisy objective is re-measured
+            optimizer_params.setdefault("noisy", objective.noise is not None)
         retest = whole_number(retest, "retest", minimum=0, fix="the MEI is re-measured a whole number of times")
         if threads is not None and threads != -1:
             threads = whole_number(threads, "threads", minimum=1, fix="use None to leave torch's setting, or -1 for the default")
@@ -259,11 +261,9 @@ class Search:
 
     def config(self) -> dict:
         """Plain-JSON description of the search, enough to repeat it."""
-        opt = self.optimizer
-        params = {k: v for k, v in vars(opt).items() if k in ("K", "k_top", "k_gd", "lr", "rank", "batch_size", "parametrization")}
         return {
-            "method": opt.name,
-            "optimizer_params": params,
+            "method": self.optimizer.name,
+            "optimizer_params": self.optimizer.params()["settings"],  # the method describes itself
             "seed": self.seed,
             "budget": self.budget,
             "target": str(self.objective.target),

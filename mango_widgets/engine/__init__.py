@@ -10,9 +10,10 @@ Needs the ``dask`` extra (dask[distributed]) except with ``client="inline"``.
 """
 from mango_widgets.engine.outcome import search_outcome, weights_sha256
 from mango_widgets.engine.plan import Plan
-from mango_widgets.engine.runner import INLINE, Leader, Sweep, SweepEvent, SweepReport, SweepRun, default_workers
+from mango_widgets.engine.runner import INLINE, Leader, SweepEvent, SweepReport, SweepRun, default_workers
 from mango_widgets.engine.spec import Cell, DemoModels, model_source
 from mango_widgets.engine.store import ResultStore, load_results
+from mango_widgets.engine.sweep import Sweep
 
 __all__ = [
     "INLINE", "Cell", "DemoModels", "Leader", "Plan", "ResultStore", "Sweep", "SweepEvent", "SweepReport", "SweepRun",

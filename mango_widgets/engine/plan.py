@@ -1,6 +1,6 @@
 """A plan: any list of cells, on one or more model sources, where a cell may depend on another.
 
-A :class:`~.runner.Sweep` is a product of choices; a study needs more: cold searches, warm
+A :class:`~.sweep.Sweep` is a product of choices; a study needs more: cold searches, warm
 searches that start from the MEI of another cell (a warm start is a *dependency*: the warm
 cell runs only after the cell it starts from), controls with other budgets, the same neurons
 under another generator. A :class:`Plan` holds such cells in the order given and runs on the
@@ -119,7 +119,7 @@ class Plan:
     # --------------------------------------------------------------- running
     def run(self, client=None, workers: Optional[int] = None, progress="auto", retry_failed: bool = False,
             callbacks: Iterable[Callable] = (), dashboard_address: Optional[str] = DEFAULT_DASHBOARD):
-        """Run the pending cells (see :meth:`Sweep.run <mango_widgets.engine.runner.Sweep.run>` for the arguments)."""
+        """Run the pending cells (see :meth:`Sweep.run <mango_widgets.engine.sweep.Sweep.run>` for the arguments)."""
         from mango_widgets.engine.runner import make_run
 
         return make_run(self, client, workers, progress, retry_failed, callbacks, dashboard_address).run()

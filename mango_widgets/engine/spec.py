@@ -4,16 +4,17 @@ A :class:`Cell` is one point of layers x units x checkpoints x methods x seeds (
 budget, exposure T and grid spacing that make its result what it is); its ``key`` names it
 in the result store. A model source says which checkpoints exist and builds a network at a
 checkpoint and the generator; it is a small picklable value so Dask can ship it to workers,
-which build (and cache) the models themselves. ``"demo"`` is the bundled demo SNN and DCGAN;
-other sources plug in by implementing the same five methods (see :class:`DemoModels`).
+which build (and cache) the models themselves. Sources are defined in
+:mod:`mango_widgets.models.source` (``"demo"`` is the bundled demo SNN and DCGAN).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, fields
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Iterable, List, Optional, Sequence, Union
 
 from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.models.source import SOURCES, DemoModels, ModelSource, model_source  # noqa: F401  (the sweep's model sources)
 
 #: the columns that make a cell unique, in the order of its key
 KEY_FIELDS = ("network", "epoch", "layer", "unit", "method", "seed", "budget", "T", "spacing")
@@ -70,69 +71,6 @@ class Cell:
             method=str(cell.method).lower(), seed=int(cell.seed), budget=int(cell.budget), T=int(cell.T),
             spacing=str(cell.spacing), init=str(cell.init or "cold"),
         )
-
-
-# ------------------------------------------------------------------ model sources
-@dataclass(frozen=True)
-class DemoModels:
-    """The bundled demo SNN (checkpoints = training epochs) and DCGAN generator.
-
-    A model source implements: ``name``, ``epochs()``, ``default_T()``, ``layer_units()``,
-    ``network(epoch, T)`` and ``generator(spacing)``; it must pickle small (Dask sends it to
-    every task) and build everything itself, on the worker.
-    """
-
-    directory: Optional[str] = None  # weights folder (default: the bundled weights)
-    name: str = "demo"
-    generator_file: Optional[str] = None  # a zoo generator (model.pt + model.json) instead of the demo DCGAN
-
-    def epochs(self) -> List[int]:
-        from mango_widgets.models.bundled import demo_epochs
-
-        return demo_epochs(self.directory)
-
-    def default_T(self) -> int:
-        from mango_widgets.models.bundled import load_manifest
-
-        return int(load_manifest(self.directory)["snn"]["T"])
-
-    def layer_units(self) -> Dict[str, int]:
-        """Probe-able layers with their unit counts (same at every checkpoint)."""
-        network = self.network(self.epochs()[-1], self.default_T())
-        return {name: info.units for name, info in network.layers().items()}
-
-    def network(self, epoch: int, T: int):
-        from mango_widgets.models.bundled import demo_network
-
-        return demo_network(epoch=epoch, T=T, directory=self.directory)
-
-    def generator(self, spacing: str):
-        if self.generator_file is not None:
-            from mango_widgets.models import zoo
-
-            return zoo.load(self.generator_file)  # its own grid (e.g. a VQ-VAE's codebook indices)
-        from mango_widgets.models.bundled import demo_generator
-
-        return demo_generator(spacing=spacing, directory=self.directory)
-
-
-#: model sources by name (the value builds the source)
-SOURCES = {"demo": DemoModels}
-
-
-def model_source(source: Union[str, object]):
-    """A model source from its name (``"demo"``) or a source object (passed through)."""
-    if isinstance(source, str):
-        if source not in SOURCES:
-            raise unknown_choice("network", source, SOURCES)
-        return SOURCES[source]()
-    needed = ("name", "epochs", "default_T", "layer_units", "network", "generator")
-    lacking = [attribute for attribute in needed if not hasattr(source, attribute)]
-    if lacking:
-        raise ConfigError(
-            f"{type(source).__name__} is not a model source: it lacks {', '.join(lacking)} (see mango_widgets.engine.spec.DemoModels)"
-        )
-    return source
 
 
 # -------------------------------------------------------------- choice parsing

@@ -17,7 +17,7 @@ from mango_widgets.core.network import Network
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, WeightsError
-from mango_widgets.models.checkpoints import load_state_dict, sha256_of
+from mango_widgets.models.checkpoints import load_state_dict, read_json_manifest, sha256_of
 
 #: a hidden spiking unit used by examples when none is given
 DEFAULT_TARGET = "lif3:0"
@@ -31,15 +31,8 @@ def weights_dir() -> Path:
 def load_manifest(directory: Optional[str] = None) -> dict:
     """The manifest of the bundled weights (or of a folder written by the training script)."""
     path = Path(directory or weights_dir()) / "manifest.json"
-    if not path.is_file():
-        raise WeightsError(
-            f"no demo weights manifest at {path}; reinstall mango_widgets or run "
-            "`mango train-demo --out DIR` and pass that folder"
-        )
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise WeightsError(f"demo weights manifest {path} is corrupt ({error}); reinstall mango_widgets") from error
+    return read_json_manifest(path, "no demo weights manifest there; reinstall mango_widgets or run "
+                              "`mango train-demo --out DIR` and pass that folder", "reinstall mango_widgets")
 
 
 #: architectures a weights manifest may name, by the "builder" string it uses -> (module, function);

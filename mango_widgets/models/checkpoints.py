@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 from typing import Optional
@@ -18,6 +19,20 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_json_manifest(path, missing: str, corrupt_fix: str, beside=None) -> dict:
+    """A JSON manifest of weights, or a WeightsError: ``missing`` says what the folder is not and how to
+    make one; ``corrupt_fix`` how to replace a file that is not valid JSON; ``beside``: the weights file
+    the manifest sits next to (named in the message instead of the folder)."""
+    path = Path(path)
+    if not path.is_file():
+        where = f"next to {beside}" if beside is not None else f"in {path.parent}"
+        raise WeightsError(f"no {path.name} {where}: {missing}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise WeightsError(f"{path} is corrupt ({error}); {corrupt_fix}") from error
 
 
 def read_checkpoint(path, map_location="cpu"):

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 
 from mango_widgets.core.network import Network
 from mango_widgets.errors import ConfigError, WeightsError
-from mango_widgets.models.checkpoints import load_state_dict, sha256_of
+from mango_widgets.models.checkpoints import load_state_dict, read_json_manifest, sha256_of
 from mango_widgets.models.recipes import recipe
 
 #: version of the run manifest layout
@@ -63,13 +63,8 @@ def bundled_dir(name: str, kind: str = RUN_KIND) -> Path:
 def read_run(folder) -> dict:
     """The manifest of a run folder (validated: format, kind, recipe)."""
     path = Path(folder).expanduser() / MANIFEST
-    if not path.is_file():
-        raise WeightsError(f"no {MANIFEST} in {path.parent}: not a `mango train-long` run folder "
-                           "(start one with `mango train-long --model NAME --out FOLDER`)")
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise WeightsError(f"{path} is corrupt ({error}); re-run `mango train-long` into a new folder") from error
+    manifest = read_json_manifest(path, "not a `mango train-long` run folder (start one with `mango train-long --model NAME --out FOLDER`)",
+                                  "re-run `mango train-long` into a new folder")
     if manifest.get("kind") != RUN_KIND or manifest.get("format") != RUN_FORMAT:
         raise WeightsError(f"{path} is not a mango train-long manifest (format {RUN_FORMAT})")
     recipe(manifest["recipe"])  # a run of an unknown recipe cannot be rebuilt
@@ -169,13 +164,9 @@ def _ranges(values: List[int]) -> str:
 def read_generator_manifest(folder) -> dict:
     """The manifest of a bundled generator folder (zoo entry, builder arguments, sha256, quality numbers)."""
     path = Path(folder).expanduser() / MANIFEST
-    if not path.is_file():
-        raise WeightsError(f"no {MANIFEST} in {path.parent}: not a bundled generator folder "
-                           "(python -m mango_widgets.models.training.generator_bundle writes one)")
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise WeightsError(f"{path} is corrupt ({error}); reinstall mango_widgets or bundle it again") from error
+    manifest = read_json_manifest(path, "not a bundled generator folder "
+                                  "(python -m mango_widgets.models.training.generator_bundle writes one)",
+                                  "reinstall mango_widgets or bundle it again")
     if manifest.get("kind") != GENERATOR_KIND or manifest.get("format") != RUN_FORMAT:
         raise WeightsError(f"{path} is not a bundled generator manifest (format {RUN_FORMAT})")
     return manifest
@@ -210,7 +201,7 @@ def _run_folder(run: str) -> Path:
 
 @dataclass(frozen=True)
 class TrainedRunSource:
-    """A sweep model source (see ``engine.spec.DemoModels``): a trained run's epochs plus a generator.
+    """A model source (see :mod:`mango_widgets.models.source`): a trained run's epochs plus a generator.
 
     ``run``: a bundled run name (``"spiking-resnet18-mnist"``) or a run folder; ``generator``:
     ``"demo"`` (the demo DCGAN) or a bundled generator name (``"vqvae28"``). Small to pickle: every

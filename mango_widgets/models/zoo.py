@@ -23,7 +23,7 @@ from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import Network
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, WeightsError, unknown_choice
-from mango_widgets.models.checkpoints import load_state_dict
+from mango_widgets.models.checkpoints import load_state_dict, read_json_manifest
 from mango_widgets.models.datasets import dataset_spec
 
 #: version of the JSON sidecar written by :func:`save`
@@ -241,13 +241,8 @@ def save(obj: Union[Network, Generator, nn.Module], path) -> Path:
 def read_sidecar(path) -> dict:
     """The JSON description saved next to a zoo weights file."""
     sidecar = Path(path).with_suffix(".json")
-    if not sidecar.is_file():
-        raise WeightsError(f"no {sidecar.name} next to {path}: it tells which zoo model the weights belong to; "
-                           "for weights without it use make_network/make_generator(name, weights=path)")
-    try:
-        spec = json.loads(sidecar.read_text())
-    except json.JSONDecodeError as error:
-        raise WeightsError(f"{sidecar} is not valid JSON ({error})") from error
+    spec = read_json_manifest(sidecar, "it tells which zoo model the weights belong to; for weights without it "
+                              "use make_network/make_generator(name, weights=path)", "save the model again with zoo.save", beside=path)
     if spec.get("format") != FORMAT or spec.get("kind") not in ("network", "generator"):
         raise WeightsError(f"{sidecar} is not a mango_widgets zoo sidecar (format {FORMAT})")
     return spec

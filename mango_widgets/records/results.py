@@ -34,6 +34,7 @@ def search_record(search: Search, mei: Optional[MEI]) -> dict:
         "summary": history.summary(),
         "objective": {"queries": search.objective.queries, "evaluations": search.objective.evaluations},
         "queries": search.queries,
+        "repeat_rate": search.optimizer.repeat_rate,  # share of asked points the method had asked before
         "mei": None if mei is None else {
             "activation": mei.activation, "query": mei.query, "index": mei.index.tolist(),
             "retest_mean": mei.retest_mean, "retest_sem": mei.retest_sem, "retest_count": mei.retest_count,

@@ -17,6 +17,7 @@ import numpy as np
 from mango_widgets.analysis.description import describe_mei
 from mango_widgets.core.network import Network
 from mango_widgets.errors import ConfigError
+from mango_widgets.models.source import CheckpointSource
 
 
 def check_epochs(epochs: Sequence[int], available: Sequence[int]) -> List[int]:
@@ -31,27 +32,11 @@ def check_epochs(epochs: Sequence[int], available: Sequence[int]) -> List[int]:
 
 
 def checkpoint_series(build: Callable[[], object], checkpoints: Dict[int, str], **network_options) -> Callable[[int], Network]:
-    """``network_at(epoch)`` for a user's checkpoints {epoch: state_dict file} (``build()`` makes the nn.Module); every file is
-    checked against the architecture ``build()`` makes before any search runs."""
-    from mango_widgets.errors import WeightsError
-    from mango_widgets.models.checkpoints import load_state_dict
-
-    if not checkpoints:
-        raise ConfigError("no checkpoints given: pass {epoch: path to a state_dict file}")
-    for epoch, path in sorted(checkpoints.items()):
-        try:
-            load_state_dict(build(), path)
-        except WeightsError as error:
-            raise WeightsError(f"epoch {epoch}: {error}") from error
-
-    base_name = network_options.pop("name", None)
-
-    def network_at(epoch: int) -> Network:
-        check_epochs([epoch], list(checkpoints))
-        module = load_state_dict(build(), checkpoints[int(epoch)])
-        return Network(module, name=f"{base_name or type(module).__name__}@epoch{epoch}", **network_options)
-
-    return network_at
+    """``network_at(epoch)`` for a user's checkpoints {epoch: state_dict file} (``build()`` makes the nn.Module); every
+    file is checked against the architecture before any search runs. See :class:`CheckpointSource` for the full source."""
+    source = CheckpointSource.from_files(build, checkpoints, name=network_options.pop("name", ""),
+                                         T=network_options.pop("T", 20), **network_options)
+    return source.network
 
 
 def describe_sweep(frame, network_at: Callable[[int], Network], store=None):

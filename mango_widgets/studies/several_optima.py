@@ -139,13 +139,14 @@ def _tt_samples(objective, count, method, budget, min_distance, samples, seed) -
     grid = objective.grid
     driver = Driver(grid, method, budget=budget, seed=seed)
     optimizer = driver.optimizer
-    if not hasattr(optimizer, "state"):
-        raise ConfigError(f"strategy 'tt-samples' needs a PROTES method (tt, tt-s, tt-b, protes), got {method!r}")
+    if not optimizer.exports_state:
+        raise ConfigError(f"strategy 'tt-samples' needs a method that exports its search distribution "
+                          f"(PROTES: tt, tt-s, tt-b, protes), got {method!r}")
     searched = _drive(driver, objective)
     seen_idx, seen_val = [searched[0]], [searched[1]]
+    settings = optimizer.params()["settings"]
     sampler = make_optimizer(
-        "protes", grid, seed=seed + 1, K=samples, k_top=1, rank=optimizer.rank,
-        quantize=optimizer.quantized is not None, P=optimizer.state(),
+        "protes", grid, seed=seed + 1, K=samples, k_top=1, rank=settings["rank"], quantize=settings["quantize"], P=optimizer.state(),
     )
     drawn = sampler.ask()
     driver.close()

@@ -31,7 +31,7 @@ from mango_widgets.models.mnist_subset import random_shift
 from mango_widgets.models.recipes import recipe
 from mango_widgets.models.trained import MANIFEST, RUN_FORMAT, RUN_KIND, read_run
 from mango_widgets.models.training.demo_snn import warmup_cosine
-from mango_widgets.models.training.train import class_scores
+from mango_widgets.models.training.network_trainer import class_scores
 from mango_widgets.runtime.threads import torch_threads
 
 RESUME = "resume.pt"

@@ -19,6 +19,7 @@ from mango_widgets.errors import ConfigError, MangoError
 from mango_widgets.models.recipes import RECIPES
 from mango_widgets.models.trained import MANIFEST, read_run, verify_run
 from mango_widgets.models.training.epochs import EpochRun, default_out
+from mango_widgets.models.training.train import key_values
 
 
 def bundle_run(run, dest, epochs: Iterable[int]) -> Path:
@@ -46,20 +47,6 @@ def bundle_run(run, dest, epochs: Iterable[int]) -> Path:
     (dest / MANIFEST).write_text(json.dumps(bundled, indent=1) + "\n")
     verify_run(dest)
     return dest
-
-
-def _key_values(pairs) -> dict:
-    """``["width=16", "T=20"]`` -> {"width": 16, "T": 20} (values read as JSON, else kept as text)."""
-    result = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"cannot read {pair!r}; write KEY=VALUE, e.g. width=16")
-        try:
-            result[key] = json.loads(value)
-        except json.JSONDecodeError:
-            result[key] = value
-    return result
 
 
 def _epoch_list(text: Optional[str]):
@@ -103,7 +90,7 @@ def main(argv=None) -> int:
             return 0
         if args.bundle and not args.bundle_epochs:
             raise ConfigError("--bundle needs --bundle-epochs, e.g. --bundle-epochs 1,2,5,10,30")
-        overrides = _key_values(args.overrides)
+        overrides = key_values(args.overrides)
         for key in ("epochs", "T", "seed"):
             if getattr(args, key) is not None:
                 overrides[key] = getattr(args, key)

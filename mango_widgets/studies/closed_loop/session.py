@@ -7,7 +7,10 @@ contract: the session tells it a batch only once every candidate of that batch i
 The rules (docs/closed_loop.md explains them):
 
 * Budget: every search stimulus handed out counts, re-shows included; re-tests of the MEI
-  (``ask_retest``) are extra and never reach the optimizer.
+  (``ask_retest``) are extra and never reach the optimizer. As in ``Search``, a batch is cut to the
+  candidates the budget pays for in full (``repeats`` showings each; a cut batch is shown, not told)
+  and its first showings are counted when it is asked; a re-show is made only while the budget
+  still pays for it, else the trial is given up as after ``max_reshows``.
 * Missing: a stimulus is missing when the client says so (``None``/NaN response), when the
   next batch is asked (``missing_after="ask"``), ``missing_after`` seconds after it was handed
   out, or on ``expire()``. Policy ``"reshow"`` shows it again under a new id (at most
@@ -31,20 +34,34 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
+from mango_widgets.core.driver import Driver
 from mango_widgets.core.generator import Generator
-from mango_widgets.core.history import MEI, History
-from mango_widgets.core.optimizers import Optimizer, make_optimizer
-from mango_widgets.errors import ConfigError, seed_number, unknown_choice, whole_number
-from mango_widgets.studies.closed_loop.answers import parse_id, parse_response
-from mango_widgets.studies.closed_loop.journal import Journal, JournalError, journal_exists, read_journal
+from mango_widgets.core.history import MEI
+from mango_widgets.core.optimizers import Optimizer
+from mango_widgets.errors import ConfigError, unknown_choice, whole_number
+from mango_widgets.studies.closed_loop import views
+from mango_widgets.studies.closed_loop.journal import Journal, journal_exists
+from mango_widgets.studies.closed_loop.rules import (
+    DUPLICATE_POLICIES,
+    MISSING_POLICIES,
+    Stimulus,
+    TellReport,
+    TrialBook,
+)
+from mango_widgets.studies.closed_loop.session_journal import (
+    JOURNAL_VERSION,
+    batch_record,
+    expire_record,
+    read_session_journal,
+    replay,
+    tell_record,
+)
 
-MISSING_POLICIES = ("reshow", "impute")
-DUPLICATE_POLICIES = ("ignore", "error")
-JOURNAL_VERSION = 1
+__all__ = ["ClosedLoopSession", "StimulusBatch", "TellReport"]
 
 
 @dataclass(frozen=True)
@@ -70,48 +87,9 @@ class StimulusBatch:
         return self.generator(self.indices).cpu().numpy()
 
 
-@dataclass(frozen=True)
-class TellReport:
-    """What one ``tell`` did with each response."""
-
-    accepted: int  # fed to the current optimizer batch
-    late: int  # for stimuli already declared missing (recorded; used only if their re-show was not handed out)
-    duplicates: int  # ignored: the id already had a response
-    missing: int  # explicit "no response" (None/NaN)
-    batches_told: int  # optimizer batches completed by this tell
-
-
-@dataclass
-class Stimulus:
-    """One shown stimulus and what became of it."""
-
-    id: int
-    index: np.ndarray
-    kind: str
-    batch: int
-    shown_at: float
-    candidate: Optional[int] = None  # position in the optimizer batch (search stimuli)
-    attempt: int = 0  # 0: first showing, 1..: re-shows
-    status: str = "outstanding"  # outstanding | answered | missing | late
-    response: Optional[float] = None
-    order: int = 0  # 1-based number among search stimuli
-
-
-@dataclass
-class _Candidate:
-    index: np.ndarray
-    values: List[float] = field(default_factory=list)
-    queued: int = 0  # trials waiting to be handed out
-    outstanding: int = 0  # trials handed out, not yet answered
-
-
-@dataclass
-class _Round:
-    """One optimizer batch (the pending ask) and the trials still to show for it."""
-
-    indices: np.ndarray
-    candidates: List[_Candidate]
-    queue: List[tuple]  # (candidate, attempt, id of the stimulus it re-shows or None)
+def _from_book(name: str, doc: str) -> property:
+    """A read-only session attribute kept by its :class:`TrialBook`."""
+    return property(lambda session: getattr(session.book, name), doc=doc)
 
 
 class ClosedLoopSession:
@@ -120,6 +98,9 @@ class ClosedLoopSession:
     ``folder`` (optional) keeps the journal; ``repeats`` shows each candidate that many times
     and tells the optimizer the mean. Parameters of a method given by name go as keywords or in
     ``optimizer_params`` (nevergrad's own ``optimizer=`` only there: ``optimizer_params={"optimizer": "CMA"}``).
+    The optimizer is stepped by a :class:`~mango_widgets.core.driver.Driver` (budget, repeats, batch
+    cut); the rules live in :mod:`.rules`, the journal records in :mod:`.session_journal`, the
+    results in :mod:`.views`.
     """
 
     def __init__(
@@ -139,11 +120,7 @@ class ClosedLoopSession:
     ):
         # the method's parameters as keywords or a dict (for nevergrad's own optimizer=, which this signature takes)
         optimizer_params = {**(optimizer_params or {}), **params}
-        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
-            raise ConfigError(f"budget must be a positive number of shown stimuli, got {budget!r}")
-        repeats = whole_number(repeats, "repeats", minimum=1, fix="each candidate is shown a whole number of times")
         max_reshows = whole_number(max_reshows, "max_reshows", minimum=0)
-        seed = seed_number(seed)
         if missing not in MISSING_POLICIES:
             raise unknown_choice("missing-response policy", missing, MISSING_POLICIES)
         if on_duplicate not in DUPLICATE_POLICIES:
@@ -156,29 +133,18 @@ class ClosedLoopSession:
                 f"{folder} already holds a session journal; continue it with ClosedLoopSession.resume(folder, generator) "
                 "or choose an empty folder"
             )
+        if budget is None:
+            raise ConfigError("a closed-loop session needs a budget: a positive number of shown stimuli")
+        self.driver = Driver(generator.grid, optimizer, budget=budget, seed=seed, repeats=repeats, **optimizer_params)
+        by_name = isinstance(optimizer, str)
+        self.method = optimizer.lower() if by_name else None
+        self.optimizer_params = dict(optimizer_params) if by_name else None
         self.generator = generator
         self.grid = generator.grid
-        self.budget, self.seed, self.repeats = int(budget), int(seed), int(repeats)
+        self.budget, self.seed, self.repeats = self.driver.budget, self.driver.seed, self.driver.repeats
         self.missing, self.max_reshows = missing, int(max_reshows)
         self.missing_after, self.on_duplicate = missing_after, on_duplicate
-        if isinstance(optimizer, str):
-            self.method, self.optimizer_params = optimizer.lower(), dict(optimizer_params)
-            optimizer = make_optimizer(optimizer, self.grid, seed=self.seed, budget=self.budget, **optimizer_params)
-        elif optimizer_params:
-            raise ConfigError("optimizer parameters only apply when the optimizer is given by name")
-        else:
-            self.method, self.optimizer_params = None, None
-        self.optimizer = optimizer
-        self.history = History(self.grid.d)  # every search response, in the order it arrived
-        self.stimuli: Dict[int, Stimulus] = {}
-        self._outstanding: Dict[int, None] = {}  # ids awaiting a response, in hand-out order
-        self.shown = 0  # search stimuli handed out (the budget counts these)
-        self.duplicates = 0
-        self.late = 0
-        self.batches_told = 0
-        self._round: Optional[_Round] = None
-        self._next_id = 0
-        self._batches = 0
+        self.book = TrialBook(self.driver, missing, self.max_reshows, on_duplicate)
         self._lock = threading.RLock()
         self.journal = Journal(folder)
         self.journal.append({"event": "start", **self.config(), "time": time.time()})
@@ -222,14 +188,8 @@ class ClosedLoopSession:
     @classmethod
     def _replayed(cls, folder, generator: Generator, optimizer: Optional[Optimizer]) -> ClosedLoopSession:
         """A session (journal in memory) in the state the journal in ``folder`` records."""
-        records = read_journal(folder)
-        if not records or records[0].get("event") != "start":
-            raise JournalError(f"the journal in {folder} does not start with the session settings; it cannot be resumed")
+        records = read_session_journal(folder, generator.grid)
         config = records[0]
-        if config.get("version") != JOURNAL_VERSION:
-            raise JournalError(f"journal version {config.get('version')} is not supported (expected {JOURNAL_VERSION})")
-        if generator.grid.to_dict() != config["grid"]:
-            raise ConfigError(f"the generator's grid {generator.grid.to_dict()} differs from the session's {config['grid']}")
         if config["optimizer_by_name"]:
             if optimizer is not None:
                 raise ConfigError("this session made its optimizer by name; resume it without passing one")
@@ -245,35 +205,9 @@ class ClosedLoopSession:
             missing_after=config["missing_after"], on_duplicate=config["on_duplicate"],
             optimizer_params=config["optimizer_params"],
         )
-        for record in records[1:]:
-            session._replay(record)
+        replay(session.book, records[1:])
         session.journal.records = list(records)
         return session
-
-    def _replay(self, record: dict) -> None:
-        event = record.get("event")
-        if event in ("ask", "retest"):
-            count = len(record["ids"])
-            if event == "ask":
-                made = self._hand_out(count, record["time"])
-            else:
-                made = self._hand_out_retest(np.asarray(record["indices"], dtype=np.int64), record["time"])
-            ids = [s.id for s in made]
-            same = ids == record["ids"] and np.array_equal(
-                np.stack([s.index for s in made]) if made else np.zeros((0, self.grid.d)),
-                np.asarray(record["indices"], dtype=np.int64).reshape(-1, self.grid.d),
-            )
-            if not same:
-                raise JournalError(
-                    f"replay diverged at batch {record['batch']}: the optimizer now asks different points than the "
-                    "journal records (different package versions or machine?); the journal itself is intact"
-                )
-        elif event == "tell":
-            self._apply_tell(record["ids"], [np.nan if v is None else v for v in record["responses"]])
-        elif event == "expire":
-            self._apply_expire(record["ids"])
-        else:
-            raise JournalError(f"unknown journal record {event!r}")
 
     def __repr__(self) -> str:
         return (
@@ -283,20 +217,33 @@ class ClosedLoopSession:
 
     # -------------------------------------------------------------- status
     @property
+    def optimizer(self) -> Optimizer:
+        return self.driver.optimizer
+
+    history = _from_book("history", "Every search response (History), in the order it arrived.")
+    stimuli = _from_book("stimuli", "Every stimulus handed out, by id.")
+    shown = _from_book("shown", "Search stimuli handed out (the budget counts these, re-shows included).")
+    duplicates = _from_book("duplicates", "Responses ignored because their id already had one.")
+    late = _from_book("late", "Responses that came after their stimulus was declared missing.")
+    batches_told = _from_book("batches_told", "Optimizer batches told so far.")
+
+    @property
     def budget_left(self) -> int:
-        return self.budget - self.shown
+        """Search stimuli the budget still pays for (0 once no more can be handed out)."""
+        with self._lock:
+            return self.book.budget_left
 
     @property
     def outstanding(self) -> List[int]:
         """Ids handed out and not yet answered or declared missing."""
         with self._lock:
-            return list(self._outstanding)
+            return list(self.book.outstanding)
 
     @property
     def done(self) -> bool:
         """The budget is spent and no search stimulus is still awaited."""
         with self._lock:
-            return self.budget_left == 0 and not any(self.stimuli[i].kind == "search" for i in self._outstanding)
+            return self.book.finished
 
     # ----------------------------------------------------------------- ask
     def ask(self, n: Optional[int] = None) -> StimulusBatch:
@@ -308,11 +255,13 @@ class ClosedLoopSession:
         if n is not None and int(n) < 1:
             raise ConfigError(f"ask(n) needs n >= 1, got {n}")
         with self._lock:
-            self._expire_overdue()
+            overdue = self.book.overdue(self.missing_after, time.time())
+            if overdue:
+                self.expire(overdue)
             now = time.time()
-            made = self._hand_out(n, now)
+            made = self.book.hand_out(n, now)
             if made:
-                self._journal_batch("ask", made, now)
+                self.journal.append(batch_record("ask", made, now))
             return self._batch("search", made)
 
     def ask_retest(self, count: int, top: int = 1) -> StimulusBatch:
@@ -326,15 +275,9 @@ class ClosedLoopSession:
             if not ranked:
                 raise ConfigError("there is no MEI to re-test yet: tell some responses first")
             now = time.time()
-            made = self._hand_out_retest(np.tile(np.stack([r[0] for r in ranked]), (int(count), 1)), now)
-            self._journal_batch("retest", made, now)
+            made = self.book.hand_out_retest(np.tile(np.stack([r[0] for r in ranked]), (int(count), 1)), now)
+            self.journal.append(batch_record("retest", made, now))
             return self._batch("retest", made)
-
-    def _journal_batch(self, event: str, made: List[Stimulus], now: float) -> None:
-        self.journal.append({
-            "event": event, "batch": made[0].batch, "ids": [s.id for s in made],
-            "indices": np.stack([s.index for s in made]).tolist(), "time": now,
-        })
 
     def _batch(self, kind: str, made: List[Stimulus]) -> StimulusBatch:
         indices = np.stack([s.index for s in made]) if made else np.zeros((0, self.grid.d), dtype=np.int64)
@@ -344,282 +287,62 @@ class ClosedLoopSession:
             generator=self.generator,
         )
 
-    def _hand_out(self, n: Optional[int], now: float) -> List[Stimulus]:
-        """Take trials of the open optimizer batch (asking the optimizer for a new one if none is open)."""
-        if self._round is None and self.budget_left > 0:
-            indices = self.optimizer.ask()
-            candidates = [_Candidate(index=row, queued=self.repeats) for row in indices]
-            queue = [(c, 0, None) for c in range(len(candidates)) for _ in range(self.repeats)]
-            self._round = _Round(indices, candidates, queue)
-        if self._round is None:
-            return []
-        queue = self._round.queue
-        take = min(len(queue), self.budget_left, len(queue) if n is None else int(n))
-        if take <= 0:
-            return []
-        batch = self._batches
-        self._batches += 1
-        made = []
-        for position, attempt, _ in queue[:take]:
-            candidate = self._round.candidates[position]
-            candidate.queued -= 1
-            candidate.outstanding += 1
-            self.shown += 1
-            made.append(self._new_stimulus(candidate.index, "search", batch, now, position, attempt, order=self.shown))
-        del queue[:take]
-        return made
-
-    def _hand_out_retest(self, indices: np.ndarray, now: float) -> List[Stimulus]:
-        batch = self._batches
-        self._batches += 1
-        return [self._new_stimulus(row, "retest", batch, now) for row in indices]
-
-    def _new_stimulus(self, index, kind, batch, now, candidate=None, attempt=0, order=0) -> Stimulus:
-        stimulus = Stimulus(self._next_id, np.array(index, dtype=np.int64), kind, batch, now, candidate, attempt, order=order)
-        self.stimuli[stimulus.id] = stimulus
-        self._outstanding[stimulus.id] = None
-        self._next_id += 1
-        return stimulus
-
     # ---------------------------------------------------------------- tell
     def tell(self, ids: Sequence, responses: Sequence) -> TellReport:
         """Record responses to stimuli by id (any subset, any order); ``None``/NaN means "no response"."""
         with self._lock:
-            ids, values = self._check_tell(ids, responses)
+            ids, values = self.book.check_tell(ids, responses)
             if not len(ids):
                 return TellReport(0, 0, 0, 0, 0)
-            self.journal.append({
-                "event": "tell", "ids": ids, "time": time.time(),
-                "responses": [None if np.isnan(v) else float(v) for v in values],
-            })
-            return self._apply_tell(ids, values)
+            self.journal.append(tell_record(ids, values, time.time()))
+            return self.book.apply_tell(ids, values)
 
-    def _check_tell(self, ids, responses):
-        # strict: an id 1.7 is not stimulus 1, and True or " 7.5 " are not responses (nothing is coerced)
-        ids = [parse_id(i) for i in np.asarray(ids, dtype=object).reshape(-1)]
-        raw = list(np.asarray(responses, dtype=object).reshape(-1))
-        if len(raw) != len(ids):
-            raise ConfigError(f"tell() needs one response per id: got {len(ids)} ids and {len(raw)} responses")
-        parsed = [parse_response(v) for v in raw]
-        values = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
-        unknown = [i for i in ids if i not in self.stimuli]
-        if unknown:
-            raise ConfigError(
-                f"unknown stimulus ids {unknown[:10]}{' ...' if len(unknown) > 10 else ''}: only ids handed out by ask() "
-                f"can be answered (0..{self._next_id - 1} so far); nothing of this tell was recorded"
-            )
-        if self.on_duplicate == "error":
-            seen, repeated = set(), []
-            for i, v in zip(ids, values):
-                if (self.stimuli[i].response is not None or i in seen) and not np.isnan(v):
-                    repeated.append(i)
-                seen.add(i)
-            if repeated:
-                raise ConfigError(f"ids {repeated[:10]} already have a response; nothing of this tell was recorded")
-        return ids, values
-
-    def _apply_tell(self, ids, values) -> TellReport:
-        accepted = late = duplicates = missing = 0
-        told_before = self.batches_told
-        for i, value in zip(ids, values):
-            stimulus = self.stimuli[i]
-            if stimulus.response is not None:
-                duplicates += 1
-            elif np.isnan(value):
-                if stimulus.status == "outstanding":
-                    missing += 1
-                    self._declare_missing(stimulus)
-            elif stimulus.status == "outstanding":
-                accepted += 1
-                self._answer(stimulus, float(value))
-            else:  # declared missing before its response came
-                late += 1
-                self._answer_late(stimulus, float(value))
-        self.duplicates += duplicates
-        self.late += late
-        self._close_round_if_resolved()
-        return TellReport(accepted, late, duplicates, missing, self.batches_told - told_before)
-
-    def _answer(self, stimulus: Stimulus, value: float) -> None:
-        stimulus.status, stimulus.response = "answered", value
-        del self._outstanding[stimulus.id]
-        if stimulus.kind == "search":
-            candidate = self._round.candidates[stimulus.candidate]
-            candidate.outstanding -= 1
-            candidate.values.append(value)
-            self.history.append(stimulus.index[None], np.array([value]))
-
-    def _answer_late(self, stimulus: Stimulus, value: float) -> None:
-        stimulus.status, stimulus.response = "late", value
-        if stimulus.kind != "search":
-            return
-        self.history.append(stimulus.index[None], np.array([value]))
-        if self._round is None:
-            return
-        queue = self._round.queue
-        for k, (position, _attempt, replaces) in enumerate(queue):
-            if replaces == stimulus.id:  # its re-show was not handed out yet: use this response instead
-                del queue[k]
-                candidate = self._round.candidates[position]
-                candidate.queued -= 1
-                candidate.values.append(value)
-                return
-
-    # -------------------------------------------------------------- expiry
     def expire(self, ids: Optional[Sequence] = None) -> int:
         """Declare outstanding stimuli missing (default: all); returns how many were."""
         with self._lock:
             chosen = self.outstanding if ids is None else [int(i) for i in ids]
-            unknown = [i for i in chosen if i not in self.stimuli]
-            if unknown:
-                raise ConfigError(f"unknown stimulus ids {unknown[:10]}: only ids handed out by ask() can expire")
+            self.book.check_known(chosen, action="expire", call="expire")
             chosen = [i for i in chosen if self.stimuli[i].status == "outstanding"]
             if chosen:
-                self.journal.append({"event": "expire", "ids": chosen, "time": time.time()})
-                self._apply_expire(chosen)
+                self.journal.append(expire_record(chosen, time.time()))
+                self.book.apply_expire(chosen)
             return len(chosen)
 
-    def _expire_overdue(self) -> None:
-        if self.missing_after is None:
-            return
-        if self.missing_after == "ask":
-            overdue = self.outstanding
-        else:
-            limit = time.time() - float(self.missing_after)
-            overdue = [i for i in self.outstanding if self.stimuli[i].shown_at <= limit]
-        if overdue:
-            self.expire(overdue)
-
-    def _apply_expire(self, ids) -> None:
-        for i in ids:
-            stimulus = self.stimuli[i]
-            if stimulus.status == "outstanding":
-                self._declare_missing(stimulus)
-        self._close_round_if_resolved()
-
-    def _declare_missing(self, stimulus: Stimulus) -> None:
-        stimulus.status = "missing"
-        del self._outstanding[stimulus.id]
-        if stimulus.kind != "search":
-            return
-        candidate = self._round.candidates[stimulus.candidate]
-        candidate.outstanding -= 1
-        if self.missing == "reshow" and stimulus.attempt < self.max_reshows:
-            queue = self._round.queue
-            front = next((k for k, item in enumerate(queue) if item[2] is None), len(queue))
-            queue.insert(front, (stimulus.candidate, stimulus.attempt + 1, stimulus.id))  # re-shows first, in order
-            candidate.queued += 1
-
-    def _close_round_if_resolved(self) -> None:
-        """Tell the optimizer its batch once no trial of it is queued or awaited."""
-        round_ = self._round
-        if round_ is None or any(c.queued or c.outstanding for c in round_.candidates):
-            return
-        fallback = float(np.median(self.history.values)) if len(self.history) else 0.0
-        values = np.array([np.mean(c.values) if c.values else fallback for c in round_.candidates])
-        self._round = None
-        self.optimizer.tell(round_.indices, values)
-        self.batches_told += 1
-
     # ------------------------------------------------------------- results
-    def _responses_by_index(self, kind: str) -> Dict[bytes, list]:
-        """index bytes -> [index, responses, first order] over answered stimuli of ``kind``."""
-        grouped: Dict[bytes, list] = {}
-        for s in self.stimuli.values():
-            if s.kind == kind and s.response is not None:
-                grouped.setdefault(s.index.tobytes(), [s.index, [], s.order])[1].append(s.response)
-        return grouped
-
     def ranked(self, top: Optional[int] = None) -> List[tuple]:
         """Distinct search stimuli as (grid index, mean response, showings), highest mean first
         (late responses included, re-tests not; ties: the earlier shown first)."""
         with self._lock:
-            grouped = self._responses_by_index("search").values()
-            order = sorted(grouped, key=lambda e: (-np.mean(e[1]), e[2]))
-            return [(e[0].copy(), float(np.mean(e[1])), len(e[1])) for e in order[:top]]
+            return views.ranked(self.stimuli.values(), top)
 
     def best(self) -> Optional[tuple]:
         """(grid index, mean response, showings) of the search stimulus with the highest mean response."""
-        ranked = self.ranked(1)
-        return ranked[0] if ranked else None
-
-    def _mei_index(self) -> Optional[np.ndarray]:
-        """The re-tested stimulus with the highest re-test mean, else the best by search responses."""
-        retested = self._responses_by_index("retest")
-        if retested:
-            search = {key: np.mean(e[1]) for key, e in self._responses_by_index("search").items()}
-            key = max(retested, key=lambda k: (np.mean(retested[k][1]), search.get(k, -np.inf)))
-            return retested[key][0].copy()
-        best = self.best()
-        return None if best is None else best[0]
+        with self._lock:
+            return views.best(self.stimuli.values())
 
     def retest(self) -> Optional[dict]:
         """Mean, standard error and count of the re-test responses of the current MEI."""
         with self._lock:
-            index = self._mei_index()
-            values = [] if index is None else self._responses_by_index("retest").get(index.tobytes(), [None, []])[1]
-            if not len(values):
-                return None
-            values = np.array(values)
-            sem = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
-            return {"mean": float(values.mean()), "sem": sem, "count": int(len(values))}
+            return views.retest(list(self.stimuli.values()))
 
     def mei(self) -> Optional[MEI]:
-        """The most exciting image so far (see ``_mei_index``): its search mean response as
-        activation, and its re-test if one was made."""
+        """The most exciting image so far: the re-tested stimulus with the highest re-test mean, else the
+        best by search responses; its search mean response as activation, and its re-test if one was made."""
         with self._lock:
-            index = self._mei_index()
-            if index is None:
-                return None
-            value = next((mean for idx, mean, _n in self.ranked() if np.array_equal(idx, index)), float("nan"))
-            first = min(s.order for s in self.stimuli.values()
-                        if s.kind == "search" and s.response is not None and np.array_equal(s.index, index))
-            mei = MEI(
-                index=index, latent=self.grid.to_latent(index[None])[0],
-                image=self.generator(index[None])[0].cpu().numpy(), activation=float(value), query=first,
-            )
-            retest = self.retest()
-            if retest is not None:
-                mei.retest_mean, mei.retest_sem, mei.retest_count = retest["mean"], retest["sem"], retest["count"]
-            return mei
+            return views.mei(list(self.stimuli.values()), self.generator)
 
     def table(self) -> dict:
         """Every stimulus as columns: id, kind, batch, attempt, status, response (NaN if none), shown_at."""
         with self._lock:
-            rows = sorted(self.stimuli.values(), key=lambda s: s.id)
-            return {
-                "id": np.array([s.id for s in rows], dtype=np.int64),
-                "kind": np.array([s.kind for s in rows]),
-                "batch": np.array([s.batch for s in rows], dtype=np.int64),
-                "attempt": np.array([s.attempt for s in rows], dtype=np.int64),
-                "status": np.array([s.status for s in rows]),
-                "response": np.array([np.nan if s.response is None else s.response for s in rows]),
-                "shown_at": np.array([s.shown_at for s in rows]),
-                "indices": np.stack([s.index for s in rows]) if rows else np.zeros((0, self.grid.d), np.int64),
-            }
+            return views.table(self.stimuli.values(), self.grid.d)
 
     def summary(self) -> dict:
         """Plain-JSON counts of search stimuli (re-tests apart) and the best response so far."""
         with self._lock:
-            statuses = [s.status for s in self.stimuli.values() if s.kind == "search"]
-            best = self.best()
-            return {
-                "shown": self.shown,
-                "budget": self.budget,
-                "retest_shown": sum(s.kind == "retest" for s in self.stimuli.values()),
-                "answered": statuses.count("answered"),
-                "missing": statuses.count("missing"),
-                "late": self.late,
-                "duplicates": self.duplicates,
-                "outstanding": statuses.count("outstanding"),
-                "batches_told": self.batches_told,
-                "best_mean_response": None if best is None else best[1],
-                "best_showings": None if best is None else best[2],
-                "retest": self.retest(),
-            }
+            return views.summary(self.book)
 
     def close(self) -> None:
         """Close the journal file and release the optimizer's resources."""
         with self._lock:
             self.journal.close()
-            self.optimizer.close()
+            self.driver.close()
