@@ -67,9 +67,12 @@ import time
 
 explorer.methods.select(('tt-b',))
 explorer.budget_box.value = 100_000
-explorer.run()
+explorer.run()  # answers at once; a starter thread builds the search and starts it
+deadline = time.monotonic() + 300
+while 'tt-b' not in explorer.searches and time.monotonic() < deadline:
+    time.sleep(0.05)
 search = explorer.searches['tt-b']
-while search.queries < 100 and search.state in ('ready', 'running'):
+while search.queries < 100 and search.state in ('ready', 'running') and time.monotonic() < deadline:
     time.sleep(0.05)
 explorer.stop_button.click()
 explorer.wait(timeout=60)
@@ -82,7 +85,9 @@ assert search.state == 'stopped'
 # %%
 explorer.budget_box.value = 0
 explorer.run()
+explorer.wait(timeout=60)  # the search is built off the UI thread: its error shows when found
 print(explorer.error_html.value)
+assert 'budget must be a positive number of queries' in explorer.error_html.value
 explorer.budget_box.value = BUDGET
 
 # %% [markdown]
