@@ -231,6 +231,10 @@ def test_in_the_app_figures_open_only_once_the_page_has_loaded_plotly(models, mo
     loader.loaded = True  # what the page reports once it has imported the bundle
     assert figure.comm is not None and slot.children == (figure,)
     assert [t["name"] for t in drawn(figure)] == ["Random search: each query", "Random search: best so far"]
+    failing = MangoApp(generator, networks, explorer=dict(methods=("random",), budget=30, threads=1), warm=False)
+    failing.plotly_loader.error = "TypeError: Failed to fetch dynamically imported module"  # what a page reports
+    note = failing.explorer.curve.children[0].note.value
+    assert "could not load the plotting library" in note and "Failed to fetch" in note  # said, not an empty box
     monkeypatch.delenv(PLOTLY_PATH_ENV)
     assert make_explorer(models).figure.comm is not None  # outside the app: plotly's own module, opened at once
 
