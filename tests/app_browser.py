@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 from urllib.parse import urlparse
 
+from mango_widgets.widgets.plotly_loader import PLOTLY_PATH
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -73,9 +75,12 @@ class AppServer:
         raise AssertionError(f"{what} not within {timeout} s:\n{self.log_text()[-3000:]}")
 
     def wait_http(self, timeout: float = 120) -> None:
+        """Until the server answers; asks for a static file, since each request for the page takes a kernel."""
+        request = urllib.request.Request(self.url + PLOTLY_PATH, method="HEAD")
+
         def answers() -> bool:
             try:
-                with urllib.request.urlopen(self.url, timeout=5):
+                with urllib.request.urlopen(request, timeout=5):
                     return True
             except OSError:
                 return False
@@ -157,6 +162,68 @@ EPOCH_CELL = """([trace, xi, yi]) => {
     const box = plot.getBoundingClientRect();
     return {x: box.left + xa._offset + xa.c2p(xi), y: box.top + ya._offset + ya.c2p(yi), epoch: t.x[xi], row: t.y[yi]};
 }"""
+
+
+def wait_text(page, selector: str, pattern: str, timeout_s: float) -> str:
+    """Wait until the element's text matches ``pattern`` (a regular expression); return the text."""
+    page.wait_for_function(
+        "([sel, pat]) => { const n = document.querySelector(sel); return !!n && new RegExp(pat).test(n.textContent); }",
+        arg=[selector, pattern], timeout=timeout_s * 1000, polling=200,
+    )
+    return page.locator(selector).first.inner_text()
+
+
+def pick_layer(page, layer: str, scope: str = ".mango-explorer") -> None:
+    """Choose ``layer`` in a layer dropdown (its labels add unit counts, with no-break spaces)."""
+    select = page.locator(f"{scope} .mango-layer select")
+    labels = select.evaluate("s => Array.from(s.options).map(o => o.textContent)")
+    select.select_option(label=next(label for label in labels if label.split()[0] == layer))
+
+
+# ------------------------------------------------------------------ timing in the page (benchmarks/app_latency.py)
+#: installed before the page's own scripts: records when each watched condition first holds
+#: (performance.now(): ms since navigation started) and when the last click / change happened
+PROBE = """(() => {
+  const times = window.__mango_times = {};
+  const watches = window.__mango_watches = {
+    controls: () => !!document.querySelector('button.mango-run'),
+    curve: () => { const p = document.querySelector('.js-plotly-plot.mango-curve'); return !!(p && p.data); },
+  };
+  for (const type of ['click', 'change']) {
+    window.addEventListener(type, () => { times['last ' + type] = performance.now(); }, true);
+  }
+  window.__mango_watch = (name, source) => { delete times[name]; watches[name] = new Function('return (' + source + ')();'); };
+  setInterval(() => {
+    for (const [name, test] of Object.entries(watches)) {
+      let ok = false;
+      try { ok = test(); } catch (e) { ok = false; }
+      if (ok) { times[name] = performance.now(); delete watches[name]; }
+    }
+  }, 5);
+})();"""
+
+
+def watch(page, name: str, condition_js: str) -> None:
+    """Start recording when ``condition_js`` (a JavaScript function of no arguments) first holds."""
+    page.evaluate("([name, source]) => window.__mango_watch(name, source)", [name, condition_js])
+
+
+def page_time(page, name: str, timeout_s: float) -> float:
+    """Milliseconds since navigation when ``name`` was recorded (waits for it)."""
+    page.wait_for_function("name => name in window.__mango_times", arg=name, timeout=timeout_s * 1000, polling=50)
+    return page.evaluate("name => window.__mango_times[name]", name)
+
+
+def wait_curve(page, condition_js: str, timeout_s: float) -> list:
+    """Wait until ``condition_js`` (JavaScript on ``p``, the curve's [name, points] pairs) holds; return the
+    pairs. On timeout the error shows what the page has."""
+    try:
+        page.wait_for_function(f"() => {{ const p = ({CURVE_POINTS})(); return !!p && ({condition_js}); }}",
+                               timeout=timeout_s * 1000, polling=200)
+    except Exception as error:
+        raise AssertionError(f"the curve in the page never met {condition_js!r} in {timeout_s} s; it has "
+                             f"{page.evaluate(CURVE_POINTS)}") from error
+    return page.evaluate(CURVE_POINTS)
 
 
 def status_text(page, selector: str = ".mango-explorer .mango-status") -> str:

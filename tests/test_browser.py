@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_browser import CHROMIUM, CURVE_POINTS, CURVE_TITLE, EPOCH_CELL, EPOCH_MAPS, app_server, chromium_page
+from tests.app_browser import CHROMIUM, CURVE_TITLE, EPOCH_CELL, EPOCH_MAPS, app_server, chromium_page, wait_curve
 
 PAGE_S = 300  # the preheated kernel is ready and the page is interactive
 RUN_S = 400  # fast-mode searches on a loaded 2-core machine
@@ -79,12 +79,12 @@ def test_a_neuron_typed_quickly_is_the_one_searched_and_its_curve_reaches_the_pa
     page.locator("button.mango-run").click()
     wait_text(page, ".mango-explorer .mango-status", r"^(?![\s\S]*(running|waiting))[\s\S]*finished[\s\S]*finished", RUN_S)
     status = page.locator(".mango-explorer .mango-status").inner_text()
-    assert "TT-b (PROTES) finished · 200/200" in status and "Portfolio (Nevergrad) finished · 200/200" in status, status
-    page.wait_for_function(f"() => {{ const p = ({CURVE_POINTS})(); return p && p.length === 4 && p[0][1] === 200 && p[2][1] === 200; }}",
-                           timeout=60_000, polling=200)
-    points = dict(page.evaluate(CURVE_POINTS))
-    assert points["tt-b: each query"] == points["portfolio: each query"] == 200  # every query is in the page
-    assert points["tt-b: best so far"] >= 2 and points["portfolio: best so far"] >= 2
+    default = re.search(r"(Auto \(best measured\) → [^\n]+?) finished · 200/200", status)  # the default method, named
+    assert default and "Portfolio (Nevergrad) finished · 200/200" in status, status
+    points = dict(wait_curve(page, "p.length === 4 && p[0][1] === 200 && p[2][1] === 200", 60))
+    auto, portfolio = default.group(1), "Portfolio (Nevergrad)"  # the legend uses the status line's names
+    assert points[f"{auto}: each query"] == points[f"{portfolio}: each query"] == 200  # every query is in the page
+    assert points[f"{auto}: best so far"] >= 2 and points[f"{portfolio}: best so far"] >= 2
     title = page.evaluate(CURVE_TITLE)
     assert title.startswith(f"{LAYER}:{UNIT} of demo SNN, epoch 12"), title  # the neuron searched, in the dropdown's words
     assert f"{LAYER}:{UNIT}" in page.locator(".mango-explorer .mango-progress").inner_text()
@@ -108,7 +108,7 @@ def test_export_lands_in_the_folder_the_app_was_started_from(app):
     page.wait_for_selector("a.mango-download-zip", timeout=RUN_S * 1000)
     exported = sorted((folder / "mango_results").glob(f"{LAYER}-{UNIT}-*"))
     assert len(exported) == 1, list((folder / "mango_results").iterdir())
-    for method in ("tt-b", "portfolio"):
+    for method in ("auto", "portfolio"):
         files = {p.name for p in (exported[0] / method).iterdir()}
         assert {"search.json", "history.npz", "mei.npz", "mei.png", "mei_progress.gif"} <= files
     assert {"curves.csv", "curves.png"} <= {p.name for p in exported[0].iterdir()}
@@ -139,8 +139,10 @@ def test_overview_runs_sorts_and_opens_a_unit_with_its_result_in_the_explorer(ap
     page.locator(".mango-open-unit", has_text=f"open unit {first_unit}").click()
     page.wait_for_function(f"() => ({CURVE_TITLE})().startsWith('lif3:{first_unit} of demo SNN, epoch 12 (from the layer overview)')",
                            timeout=60_000, polling=200)
-    points = dict(page.evaluate(CURVE_POINTS))
-    assert points == {"tt-b: each query": 100, "tt-b: best so far": points["tt-b: best so far"]}, points  # no stale lines
+    # the title and the points travel in two messages: wait for the points too
+    points = wait_curve(page, "p.length === 2 && p[0][1] === 100", 60)
+    assert len(points) == 2 and points[0] == [points[1][0].replace("best so far", "each query"), 100], points  # no stale lines
+    assert points[1][0].startswith("Auto (best measured) → ")
     assert page.locator(".mango-explorer .mango-unit input").input_value() == str(first_unit)
 
 

@@ -27,7 +27,9 @@ from mango_widgets.records.export import GIF_NAME, export_search, improvements, 
 from mango_widgets.widgets import DEFAULT_METHODS, LayerOverview, LiveRun, MangoApp, MEIExplorer, stand_in_models  # noqa: E402
 from mango_widgets.widgets.export_panel import START_DIR_ENV  # noqa: E402
 from mango_widgets.widgets.figures import state_traces  # noqa: E402
-from mango_widgets.widgets.warmup import Warmup  # noqa: E402
+from mango_widgets.widgets.methods import DEFAULT_METHOD, method_name, offered_methods  # noqa: E402
+from mango_widgets.widgets.plotly_loader import PLOTLY_PATH, PLOTLY_PATH_ENV  # noqa: E402
+from mango_widgets.widgets.warmup import WARM_METHODS, Warmup  # noqa: E402
 
 WAIT_S = 180  # bound on every wait for a run
 
@@ -128,6 +130,8 @@ def test_run_searches_the_neuron_on_screen_and_names_it(models):
     assert "lif2:12" in explorer.progress.summary.value
     assert "spike rate: spikes per time step, averaged over the unit&#x27;s positions" in title
     assert tuple(explorer.figure.layout.yaxis.range) == (0, 1) and tuple(explorer.figure.layout.xaxis.range) == (0, 30)
+    shown = [a for a in explorer.figure._widget_layout.get("annotations", []) if a.get("visible") is not False]
+    assert shown == []  # the "curve appears here" placeholder is gone from what the browser draws
 
 
 # ------------------------------------------------------------------ figures reach the browser
@@ -151,6 +155,12 @@ def test_a_figure_is_sent_whole_and_edits_wait_for_its_first_draw():
         figure.data[0].z = [[0, 0], [0, 1]]
     assert figure._py2js_update["style_data"]["z"] == [[[0, 0], [0, 1]]]
     assert figure._py2js_update["trace_edit_id"] > message["trace_edit_id"]
+    sent = figure._last_trace_edit_id
+    # the view's reports of later draws (layout reports carry no trace edit id; trace reports may lag) send nothing:
+    # answering them made the view report again, a ping-pong between kernel and page that never ended
+    figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": figure._last_layout_edit_id}
+    figure._js2py_traceDeltas = {"trace_deltas": [{"uid": figure.data[0].uid}], "trace_edit_id": sent - 1}
+    assert figure._last_trace_edit_id == sent
 
 
 # ------------------------------------------------------------------ running
@@ -168,7 +178,8 @@ def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
     assert [s.state for s in explorer.searches.values()] == ["finished", "finished"]
     assert [s.threads for s in explorer.searches.values()] == [1, 1]
     traces = drawn(explorer.figure)
-    assert [t["name"] for t in traces] == ["random: each query", "random: best so far", "protes: each query", "protes: best so far"]
+    assert [t["name"] for t in traces] == ["Random search: each query", "Random search: best so far", "PROTES, free settings: each query",
+                                            "PROTES, free settings: best so far"]
     for i, search in enumerate(explorer.searches.values()):
         raw, best = traces[2 * i], traces[2 * i + 1]
         assert np.array_equal(raw["y"], search.history.values)  # every query is in the browser's state
@@ -187,6 +198,43 @@ def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
     assert "network's classes on the MEI" in explorer.panels["random"].guess.value
 
 
+def test_the_default_is_auto_and_every_view_names_the_method_it_chose(models):
+    generator, networks = models
+    assert DEFAULT_METHODS == (DEFAULT_METHOD,) and DEFAULT_METHOD == "auto"
+    assert LayerOverview(generator, networks).method_dropdown.value == DEFAULT_METHOD
+    assert DEFAULT_METHOD in WARM_METHODS  # the first Run does not wait for an import the warm-up skipped
+    explorer = make_explorer(models, methods=DEFAULT_METHODS, budget=40)
+    explorer.run()
+    assert explorer.wait(WAIT_S)
+    search = explorer.searches["auto"]
+    name = f"Auto (best measured) → {method_name(search.optimizer.chosen)}"  # what auto ran, in the picker's words
+    assert search.state == "finished" and search.optimizer.chosen in offered_methods()
+    assert f"{name}</b> finished · 40/40" in explorer.status_html.value
+    assert [t["name"] for t in drawn(explorer.figure)] == [f"{name}: each query", f"{name}: best so far"]
+    assert html.escape(name) in explorer.panels["auto"].title.value
+    assert "Auto (best measured) [auto]" in [box.description for box in explorer.methods.boxes.values()]
+
+
+def test_in_the_app_figures_open_only_once_the_page_has_loaded_plotly(models, monkeypatch):
+    generator, networks = models
+    monkeypatch.setenv(PLOTLY_PATH_ENV, PLOTLY_PATH)
+    app = MangoApp(generator, networks, explorer=dict(methods=("random",), budget=30, threads=1), warm=False)
+    loader, figure = app.plotly_loader, app.explorer.figure
+    assert loader in app.children and loader.path == PLOTLY_PATH
+    assert figure.comm is None  # a page would create its model before the bundle is there: not yet
+    assert PLOTLY_PATH in figure._esm and len(figure._esm) < 2_000  # a re-export, not plotly's 5 MB again
+    slot = app.explorer.curve.children[0]
+    assert slot.children == (slot.note,)
+    app.explorer.run()
+    assert app.explorer.wait(WAIT_S)
+    assert figure.comm is None and len(drawn(figure)) == 2  # edits while closed still reach the state it will open with
+    loader.loaded = True  # what the page reports once it has imported the bundle
+    assert figure.comm is not None and slot.children == (figure,)
+    assert [t["name"] for t in drawn(figure)] == ["Random search: each query", "Random search: best so far"]
+    monkeypatch.delenv(PLOTLY_PATH_ENV)
+    assert make_explorer(models).figure.comm is not None  # outside the app: plotly's own module, opened at once
+
+
 def test_methods_race_in_the_order_ticked(models):
     explorer = make_explorer(models, methods=(), budget=20)
     assert MEIExplorer(*models).methods.value == DEFAULT_METHODS  # one constant sets the default
@@ -198,7 +246,7 @@ def test_methods_race_in_the_order_ticked(models):
     explorer.run()
     assert explorer.wait(WAIT_S)
     assert list(explorer.searches) == ["tt", "random"]
-    assert [t["name"] for t in drawn(explorer.figure)][::2] == ["tt: each query", "random: each query"]
+    assert [t["name"] for t in drawn(explorer.figure)][::2] == ["TT (PROTES): each query", "Random search: each query"]
 
 
 def test_ui_writes_are_throttled_and_batched(models):
@@ -334,7 +382,7 @@ def test_earlier_runs_overlay_average_and_download(models):
     assert [c.seed for c in curve.history] == [0, 1] and curve.overlay.options[0][0].startswith("run 1 · conv1:1 · random · seed 0")
     curve.overlay.value = (0,)
     names = [t["name"] for t in drawn(explorer.figure)]
-    assert names[:2] == ["random: each query", "random: best so far"] and names[2].startswith("run 1 · conv1:1")
+    assert names[:2] == ["Random search: each query", "Random search: best so far"] and names[2].startswith("run 1 · conv1:1")
     curve.display.value = "mean"
     mean = [t for t in drawn(explorer.figure) if "mean of 2 runs" in t["name"]]
     assert len(mean) == 3 and mean[1]["fill"] == "tonexty"  # highest, lowest (band), mean
@@ -438,7 +486,7 @@ def test_overview_sorts_by_activation_and_opens_a_unit_with_its_mei_in_the_explo
     assert app.tabs.selected_index == 0 and explorer.picker.target == "conv2:5"
     assert list(explorer.searches.values()) == [overview.searches[5]]  # the overview's MEI, not the old run's
     assert explorer.figure.layout.title.text.startswith("conv2:5 of untrained demo SNN (random weights) (from the layer overview)")
-    assert [t["name"] for t in drawn(explorer.figure)] == ["random: each query", "random: best so far"]
+    assert [t["name"] for t in drawn(explorer.figure)] == ["Random search: each query", "Random search: best so far"]
     assert len(drawn(explorer.figure)[0]["y"]) == 40
 
 
@@ -488,3 +536,29 @@ def test_app_notebook_runs(tmp_path):
     assert "--MappingKernelManager.cull_idle_timeout=300" in argv and "--MappingKernelManager.cull_connected=False" in argv
     bare = voila_argv(_parser().parse_args(["--preheat", "0", "--cull-after", "0"]))
     assert not any("preheat" in a or "cull" in a for a in bare)
+
+
+# ------------------------------------------------------------------ epoch tab: stored study and live tracking
+def test_epoch_tab_tracks_live_saves_each_search_and_resumes(models, tmp_path, monkeypatch):
+    from mango_widgets.widgets.epoch_tab import EpochStudy, EpochTab, load_table
+
+    generator, networks = models
+    network = next(iter(networks.values()))
+    monkeypatch.setenv(START_DIR_ENV, str(tmp_path))
+    study = EpochStudy(network_at=lambda epoch: network, labels={1: "net, epoch 1", 2: "net, epoch 2"})
+    tab = EpochTab(study, generator, live_budget=10)
+    tab.track_layer.value, tab.track_units.value = "lif1", 2
+    assert tab.track()
+    assert tab.wait(WAIT_S)
+    assert tab.error_html.value == "", tab.error_html.value
+    folder = tmp_path / "mango_results" / "epoch_tracking" / "lif1"
+    assert "tracking finished: 12 records" in tab.track_status.value  # 2 units x 2 epochs x 3 methods
+    table = load_table(folder)  # what was computed is on disk, in the explorer's format
+    assert len(table) == 12 and set(table["epoch"]) == {1, 2} and set(table["unit"]) == {0, 1}
+    assert tab.explorer is not None and len(tab.explorer.results) == 12
+    assert tab.explorer.figure.comm is not None  # outside the app the maps open at once
+    again = EpochTab(study, generator, live_budget=10)
+    again.track_layer.value, again.track_units.value = "lif1", 2
+    assert again._tracking().pending() == 0  # a rerun resumes from the saved records
+    tab.track_layer.value = "nope"
+    assert not tab.track() and "nope" in tab.error_html.value  # an unknown layer is explained, nothing runs

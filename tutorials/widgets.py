@@ -65,7 +65,7 @@ assert all(s.state == 'finished' for s in explorer.searches.values())
 # %%
 import time
 
-explorer.method_select.value = ('tt-b',)
+explorer.methods.select(('tt-b',))
 explorer.budget_box.value = 100_000
 explorer.run()
 search = explorer.searches['tt-b']
@@ -114,7 +114,7 @@ print(explorer.picker.target)
 
 # %% [markdown]
 # ## The app
-# Both widgets in tabs, wired together; one is frozen while the other runs. `python -m mango_widgets.widgets.app --port 8866` serves it with Voila (`mango_widgets/widgets/app/mango_app.ipynb`).
+# Both widgets in tabs, wired together; one is frozen while the other runs. `python -m mango_widgets.widgets.app --port 8866` serves it with Voila (`mango_widgets/widgets/app_notebook/mango_app.ipynb`).
 
 # %%
 MangoApp(generator, networks, explorer=dict(budget=BUDGET), note=note)

@@ -4,18 +4,22 @@ Voila renders ``mango_widgets/widgets/app_notebook/mango_app.ipynb`` (a few line
 on the demo models) as a web page, with code hidden, on localhost. By default one kernel is kept
 preheated (the notebook already executed, so a page is interactive in seconds) and kernels no page
 is connected to are shut down after ``--cull-after`` idle seconds. Exports go under the folder the
-app was started from (``$MANGO_APP_DIR``), not next to the notebook inside the package.
+app was started from (``$MANGO_APP_DIR``), not next to the notebook inside the package. The server
+also serves plotly's widget bundle at one address, so a page loads it once for all its figures
+(:mod:`mango_widgets.widgets.plotly_loader`).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import List, Optional
 
 from mango_widgets.widgets.export_panel import START_DIR_ENV
+from mango_widgets.widgets.plotly_loader import PLOTLY_PATH, PLOTLY_PATH_ENV
 
 #: the app notebook, shipped inside the package
 NOTEBOOK = "mango_app.ipynb"
@@ -66,20 +70,51 @@ def voila_argv(args: argparse.Namespace) -> List[str]:
     return argv
 
 
+def plotly_bundle() -> Path:
+    """plotly's widget bundle (the JavaScript every FigureWidget otherwise carries itself)."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+    if not path.is_file():
+        raise FileNotFoundError(f"plotly's widget bundle {path} is missing; reinstall plotly (the app needs plotly >= 6)")
+    return path
+
+
+def voila_app_class():
+    """Voila, plus one route: plotly's widget bundle at ``<base URL>/`` + :data:`PLOTLY_PATH`."""
+    from jupyter_server.utils import url_path_join
+    from tornado.web import StaticFileHandler
+    from voila.app import Voila
+
+    bundle = plotly_bundle()
+    if PLOTLY_PATH.rpartition("/")[2] != bundle.name:
+        raise FileNotFoundError(f"{PLOTLY_PATH} must end with the bundle's file name {bundle.name}")
+
+    class MangoVoila(Voila):
+        def init_handlers(self):
+            folder, _, name = PLOTLY_PATH.rpartition("/")
+            route = url_path_join(self.server_url, folder, "(" + re.escape(name) + ")")
+            # first: Voila's last route serves the notebook for every other path
+            return [(route, StaticFileHandler, {"path": str(bundle.parent)})] + super().init_handlers()
+
+    return MangoVoila
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse options and run Voila until interrupted (Ctrl-C)."""
     args = _parser().parse_args(argv)
     if args.fast:
         os.environ["MANGO_FAST"] = "1"  # inherited by the kernels that run the app notebook
     os.environ.setdefault(START_DIR_ENV, str(Path.cwd().resolve()))  # exports land where the app was started
+    os.environ[PLOTLY_PATH_ENV] = PLOTLY_PATH  # the kernels' figures use the bundle this server serves
     try:
-        from voila.app import Voila
+        voila = voila_app_class()
     except ImportError:
         print("error: Voila is not installed; install the app extra: pip install 'mango_widgets[app]'", file=sys.stderr)
         return 2
     argv = voila_argv(args)
     print(f"MANGO app: http://{args.ip}:{args.port}/  (exports under {os.environ[START_DIR_ENV]}; Ctrl-C to stop)", flush=True)
-    Voila.launch_instance(argv=argv)
+    voila.launch_instance(argv=argv)
     return 0
 
 

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 
 from mango_widgets.records.curves import RunCurve, curves_csv, curves_png, mean_and_spread
 from mango_widgets.widgets.figures import FIGURE_WIDTH, editing, new_figure
+from mango_widgets.widgets.plotly_loader import FigureSlot, PlotlyLoader
 
 COLORS = plotly.colors.qualitative.Plotly
 #: traces the figure keeps (two per method of the run, the rest for earlier runs and means; unused ones hidden)
@@ -44,17 +45,19 @@ def step_points(values: np.ndarray, x: np.ndarray) -> Tuple[np.ndarray, np.ndarr
 class CurvePanel(widgets.VBox):
     """Figure + run history controls. The explorer calls ``begin``, ``update``, ``finish`` and ``clear``."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, plotly_loader: Optional[PlotlyLoader] = None, **kwargs):
         self.history: List[RunCurve] = []
         self.current: List[RunCurve] = []
         self._names: List[str] = []
+        self._labels: Dict[str, str] = {}
         self._live: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
         self._frame = dict(title="", y_title="activation", y_range=(0.0, 1.0), budget=1)
         self._lock = threading.RLock()
         # made with the widget, so a page draws it from its first state; a fixed number of traces (unused ones
         # hidden), so every edit is a whole-figure update (see figures.py)
         self.figure = new_figure([go.Scatter(x=[], y=[], visible=False, showlegend=False) for _ in range(SLOTS)],
-                                 self._empty_layout(), css_class="mango-curve", lock=self._lock)
+                                 self._empty_layout(), css_class="mango-curve", lock=self._lock,
+                                 loader=plotly_loader)
         self.x_axis = widgets.ToggleButtons(options=[("queries", "queries"), ("seconds", "seconds")], value="queries",
                                             description="x axis", style={"button_width": "auto"},
                                             tooltips=["queries spent (the budget's unit)", "wall-clock seconds of each search"])
@@ -65,7 +68,7 @@ class CurvePanel(widgets.VBox):
                                                        "per network, neuron and method: mean of the runs (line) and lowest "
                                                        "to highest (band)"])
         self.display.add_class("mango-curve-display")
-        self.overlay = widgets.SelectMultiple(options=[], rows=4, description="overlay runs",
+        self.overlay = widgets.SelectMultiple(options=[], rows=4, description="overlay runs", style={"description_width": "initial"},
                                              layout=widgets.Layout(width="min(520px, 100%)"))
         self.overlay.add_class("mango-overlay")
         self.download_button = widgets.Button(description="CSV + PNG", icon="download", disabled=True,
@@ -76,16 +79,20 @@ class CurvePanel(widgets.VBox):
         self.controls = widgets.HBox([widgets.VBox([self.x_axis, self.display]), self.overlay,
                                       widgets.VBox([self.download_button, self.download_html])],
                                      layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
-        super().__init__([self.figure, self.controls], layout=widgets.Layout(width="100%"), **kwargs)
+        slot = FigureSlot(self.figure, plotly_loader, "the curve")
+        super().__init__([slot, self.controls], layout=widgets.Layout(width="100%"), **kwargs)
         for control in (self.x_axis, self.display, self.overlay):
             control.observe(lambda _change: self.redraw(), "value")
         self.download_button.on_click(lambda _button: self.prepare_downloads())
 
     # ------------------------------------------------------------------ the explorer's calls
-    def begin(self, names: Sequence[str], title: str, y_title: str, y_range, budget: int) -> None:
-        """A new run of ``names`` (one per method) starts: clear the previous run's lines."""
+    def begin(self, names: Sequence[str], title: str, y_title: str, y_range, budget: int,
+              labels: Optional[Dict[str, str]] = None) -> None:
+        """A new run of ``names`` (one per method) starts: clear the previous run's lines. ``labels``: the
+        legend's name of each method (default: the name itself)."""
         with self._lock:
             self._names = list(names)[: SLOTS // 2]
+            self._labels = {name: (labels or {}).get(name, name) for name in self._names}
             self._live = {name: (np.zeros(0), np.zeros(0)) for name in self._names}
             self.current = []
             self._frame = dict(title=title, y_title=y_title, y_range=y_range, budget=max(int(budget), 1))
@@ -160,7 +167,7 @@ class CurvePanel(widgets.VBox):
         hidden = dict(visible=False, range=[0, 1], autorange=False)
         return dict(width=FIGURE_WIDTH, height=160, margin=dict(l=10, r=10, t=10, b=10), template="plotly_white",
                     xaxis=hidden, yaxis=hidden, showlegend=False, title=dict(text=""),
-                    annotations=[dict(text=PLACEHOLDER, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                    annotations=[dict(text=PLACEHOLDER, visible=True, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                                       font=dict(size=13, color="#777"))])
 
     def _layout(self, axis: str) -> dict:
@@ -176,7 +183,8 @@ class CurvePanel(widgets.VBox):
             yaxis=dict(visible=True, title=dict(text=short, font_size=12), range=list(frame["y_range"]) if frame["y_range"] else None,
                        autorange=frame["y_range"] is None),
             legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left", font_size=11),
-            showlegend=True, annotations=[],
+            # hidden, not removed: update_layout merges lists item by item, so [] would keep the placeholder
+            showlegend=True, annotations=[dict(text="", visible=False)],
         )
 
     def _current_pair(self, name: str, i: int, axis: str) -> Tuple[dict, dict]:
@@ -185,9 +193,10 @@ class CurvePanel(widgets.VBox):
         values, seconds = self._live.get(name, (np.zeros(0), np.zeros(0)))
         x = np.arange(1, len(values) + 1, dtype=float) if axis == "queries" else seconds
         step_x, step_y = step_points(values, x)
-        raw = dict(x=x, y=values, mode="markers", name=f"{name}: each query", legendgroup=name, showlegend=False,
+        label = self._labels.get(name, name)
+        raw = dict(x=x, y=values, mode="markers", name=f"{label}: each query", legendgroup=name, showlegend=False,
                    marker=dict(size=3, color=color, opacity=0.35), hoverinfo="skip")
-        best = dict(x=step_x, y=step_y, mode="lines+markers", name=f"{name}: best so far", legendgroup=name, showlegend=True,
+        best = dict(x=step_x, y=step_y, mode="lines+markers", name=f"{label}: best so far", legendgroup=name, showlegend=True,
                     line=dict(shape="hv", color=color, width=2), marker=dict(size=5, color=color))
         return raw, best
 

@@ -25,6 +25,7 @@ from mango_widgets.widgets.images import zoomable
 from mango_widgets.widgets.methods import DEFAULT_METHODS
 from mango_widgets.widgets.overview import LayerOverview
 from mango_widgets.widgets.pickers import NetworkSource, as_choices
+from mango_widgets.widgets.plotly_loader import make_loader
 from mango_widgets.widgets.warmup import Warmup, warm_optimizers, warm_plots
 
 TAB_TITLES = ("MEI explorer", "Layer overview", "Epochs")
@@ -43,12 +44,14 @@ class MangoApp(widgets.VBox):
                  dataset: DatasetSource = None, title: str = "Most exciting images of spiking neurons",
                  note: Optional[str] = None, warm: bool = True, **kwargs):
         self.networks = as_choices(networks)
-        self.epoch_tab = EpochTab(study, generator) if study is not None else None
+        self.plotly_loader = make_loader()  # in the app: the page loads plotly once, figures open after
+        self.epoch_tab = EpochTab(study, generator, plotly_loader=self.plotly_loader) if study is not None else None
         steps = [("optimizers", lambda: warm_optimizers(generator.grid)), ("plots", warm_plots)]
         if self.epoch_tab is not None and study.folder is not None:
             steps.append(("the stored study", self.epoch_tab.preload))
         self.warmup = Warmup(steps)
-        self.explorer = MEIExplorer(generator, self.networks, dataset=dataset, warmup=self.warmup, **(explorer or {}))
+        self.explorer = MEIExplorer(generator, self.networks, dataset=dataset, warmup=self.warmup,
+                                    plotly_loader=self.plotly_loader, **(explorer or {}))
         self.overview = LayerOverview(generator, self.networks, warmup=self.warmup, **(overview or {}))
         pages = [self.explorer, self.overview] + ([self.epoch_tab] if self.epoch_tab is not None else [])
         self.tabs = widgets.Tab(children=pages, titles=TAB_TITLES[: len(pages)])
@@ -57,7 +60,7 @@ class MangoApp(widgets.VBox):
         if note:
             header += f"<div class='mango-note' style='background:#fff3cd;padding:4px 8px;border-radius:4px'>{html.escape(note)}</div>"
         self.header = widgets.HTML(header)
-        super().__init__(children=[self.header, self.tabs], **kwargs)
+        super().__init__(children=[self.header, self.tabs] + ([self.plotly_loader] if self.plotly_loader else []), **kwargs)
         self.add_class("mango-app")
         self.overview.on_open(self._open_from_overview)
         if self.epoch_tab is not None:
@@ -143,11 +146,15 @@ def demo_models() -> Tuple[Generator, dict, Optional[str]]:
 
 
 def demo_study_folder() -> Optional[Path]:
-    """The specializations study committed with the repository (absent from an installed package)."""
+    """The study committed with the repository (absent from an installed package): the one ``mango reproduce``
+    made (``benchmarks/results/reproduction``), else the retired epoch tracking's records."""
     import mango_widgets
 
-    folder = Path(mango_widgets.__file__).resolve().parents[1] / "benchmarks" / "results" / "specializations"
-    return folder if any(folder.glob("records*.jsonl*")) else None
+    results = Path(mango_widgets.__file__).resolve().parents[1] / "benchmarks" / "results"
+    if (results / "reproduction" / "records.csv.gz").is_file():
+        return results / "reproduction"
+    legacy = results / "specializations"
+    return legacy if any(legacy.glob("records*.jsonl*")) else None
 
 
 def demo_app(fast: Optional[bool] = None) -> MangoApp:

@@ -24,6 +24,7 @@ from mango_widgets.core.generator import Generator
 from mango_widgets.errors import ConfigError
 from mango_widgets.widgets.figures import FIGURE_WIDTH, editing, new_figure
 from mango_widgets.widgets.images import STYLE, candidates_html, image_table
+from mango_widgets.widgets.plotly_loader import FigureSlot, PlotlyLoader
 
 REQUIRED = ("layer", "unit", "epoch", "method", "best", "top_class", "top_probability", "mei_index")
 CRITERIA = ("selective", "active", "confident", "stable")
@@ -84,7 +85,7 @@ class EpochExplorer(widgets.VBox):
 
     def __init__(self, results, generator: Generator, accuracy: Optional[Dict[int, float]] = None,
                  criteria: SelectivityCriteria = SelectivityCriteria(), layers: Optional[Sequence[str]] = None,
-                 image_size: int = 64, **kwargs):
+                 image_size: int = 64, plotly_loader: Optional[PlotlyLoader] = None, **kwargs):
         self.generator, self.criteria, self.image_size = generator, criteria, image_size
         self.accuracy = dict(accuracy or {})
         self._layer_order = list(layers) if layers else None
@@ -105,7 +106,7 @@ class EpochExplorer(widgets.VBox):
         self.player = widgets.Play(min=0, max=len(self.epochs) - 1, value=len(self.epochs) - 1, interval=900,
                                    description="play over epochs")
         self.player.observe(lambda change: setattr(self.epoch, "value", self.epochs[min(change["new"], len(self.epochs) - 1)]), "value")
-        self.figure = new_figure(*self._figure_parts(), css_class="mango-epoch-maps")
+        self.figure = new_figure(*self._figure_parts(), css_class="mango-epoch-maps", loader=plotly_loader)
         self.current, self.track, self.status = widgets.HTML(), widgets.HTML(), widgets.HTML()
         for name in ("current", "track", "status"):
             getattr(self, name).add_class(f"mango-epoch-{name}")
@@ -125,7 +126,7 @@ class EpochExplorer(widgets.VBox):
         controls = widgets.HBox([self.layer, self.criterion,
                                  widgets.VBox([self.epoch, self.player], layout=widgets.Layout(width="440px"))], layout=row)
         picks = widgets.HBox([self.units, self.current], layout=row)
-        super().__init__([widgets.HTML(STYLE), controls, self.figure, self.status, picks,
+        super().__init__([widgets.HTML(STYLE), controls, FigureSlot(self.figure, plotly_loader, "the maps"), self.status, picks,
                           widgets.HBox([self.open_button], layout=row), self.track, widgets.HTML(LEGEND)], **kwargs)
         self.add_class("mango-epoch-explorer")
         self._layer_changed()

@@ -23,7 +23,10 @@ from mango_widgets.errors import ConfigError
 from mango_widgets.widgets.epoch_explorer import EpochExplorer, prepare
 from mango_widgets.widgets.explorer import error_box, error_text
 from mango_widgets.widgets.export_panel import start_folder
+from mango_widgets.widgets.plotly_loader import PlotlyLoader
 
+#: the file a live tracking writes (``studies.live_tracking.RECORDS_FILE``)
+LIVE_RECORDS = "live_records.jsonl"
 OpenCallback = Callable[[str, int, int, Optional[dict]], None]
 
 
@@ -45,20 +48,36 @@ class EpochStudy:
 
 
 def load_table(folder: Path):
-    """The records of a study folder as a table (``records*.jsonl[.gz]``)."""
-    from mango_widgets.studies.epoch_tracking import load_folder, records_table
+    """A stored study as the explorer's table: the export of ``mango reproduce`` (``records.csv.gz``: one
+    seed's cold searches), else the records of the retired epoch-tracking engine (``records*.jsonl[.gz]``),
+    else those of a live tracking (``live_records.jsonl``)."""
+    from mango_widgets.studies.reproduction.tables import RECORDS, explorer_table, read_records
 
-    records = load_folder(folder)
-    if not records:
-        raise ConfigError(f"no records*.jsonl(.gz) files with records in {folder}")
-    return records_table(records)
+    folder = Path(folder)
+    if (folder / RECORDS).is_file():
+        return explorer_table(read_records(folder / RECORDS))
+    legacy = sorted(folder.glob("records*.jsonl*"))
+    if legacy:
+        from mango_widgets.studies.legacy import read_legacy
+
+        table = read_legacy(legacy[0])
+        # one search per neuron, epoch and method: each epoch warm-started from the previous one's MEI
+        seed, budget = int(table["seed"].min()), int(table["budget"].mode().iloc[0])
+        return table[(table["seed"] == seed) & (table["budget"] == budget)].reset_index(drop=True)
+    if (folder / LIVE_RECORDS).is_file():
+        from mango_widgets.studies.live_tracking import read_live_records, records_table
+
+        return records_table(read_live_records(folder / LIVE_RECORDS))
+    raise ConfigError(f"no study in {folder}: expected {RECORDS} (mango reproduce), records*.jsonl(.gz) "
+                      f"(the retired epoch tracking) or {LIVE_RECORDS} (Track live)")
 
 
 class EpochTab(widgets.VBox):
     """Stored study or live tracking, then the epoch explorer; ``activate()`` builds it (once)."""
 
-    def __init__(self, study: EpochStudy, generator: Generator, live_budget: int = 300, **kwargs):
-        self.study, self.generator = study, generator
+    def __init__(self, study: EpochStudy, generator: Generator, live_budget: int = 300,
+                 plotly_loader: Optional[PlotlyLoader] = None, **kwargs):
+        self.study, self.generator, self.plotly_loader = study, generator, plotly_loader
         self.explorer: Optional[EpochExplorer] = None
         self._open_callbacks: List[OpenCallback] = []
         self._lock = threading.RLock()
@@ -173,7 +192,7 @@ class EpochTab(widgets.VBox):
 
     # ------------------------------------------------------------------ internals
     def _tracking(self):
-        from mango_widgets.studies.epoch_tracking import EpochTracking
+        from mango_widgets.studies.live_tracking import LiveTracking
 
         layer = self.track_layer.value.strip()
         if not layer:
@@ -189,13 +208,12 @@ class EpochTab(widgets.VBox):
         units = network.layer(layer).units  # an unknown layer raises a clear error listing the layers
         count = min(int(self.track_units.value), units)
         folder = start_folder() / "mango_results" / "epoch_tracking" / layer
-        return EpochTracking(network_at=self.study.network_at, generator=self.generator,
-                             targets=[f"{layer}:{u}" for u in range(count)], epochs=epochs,
-                             methods=self.study.criteria.methods, budget=int(self.track_budget.value), folder=folder,
-                             accuracy=self.study.accuracy)
+        return LiveTracking(network_at=self.study.network_at, generator=self.generator,
+                            targets=[f"{layer}:{u}" for u in range(count)], epochs=epochs,
+                            methods=self.study.criteria.methods, budget=int(self.track_budget.value), folder=folder)
 
     def _run_tracking(self, tracking) -> None:
-        from mango_widgets.studies.epoch_tracking import records_table
+        from mango_widgets.studies.live_tracking import records_table
 
         last = [0.0]
 
@@ -226,7 +244,8 @@ class EpochTab(widgets.VBox):
         with self._lock:
             self.table = table
             if self.explorer is None:
-                self.explorer = EpochExplorer(table, self.generator, self.study.accuracy, self.study.criteria, self.study.layers)
+                self.explorer = EpochExplorer(table, self.generator, self.study.accuracy, self.study.criteria, self.study.layers,
+                                              plotly_loader=self.plotly_loader)
                 for callback in self._open_callbacks:
                     self.explorer.on_open(callback)
                 self.body.children = [self.explorer]

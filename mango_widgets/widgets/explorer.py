@@ -29,9 +29,10 @@ from mango_widgets.studies.neuron_context import DatasetActivations, class_guess
 from mango_widgets.widgets.curve import COLORS, CurvePanel
 from mango_widgets.widgets.export_panel import ExportPanel, export_summary_html
 from mango_widgets.widgets.images import STYLE
-from mango_widgets.widgets.methods import DEFAULT_METHODS, MethodPicker, method_name
+from mango_widgets.widgets.methods import DEFAULT_METHODS, MethodPicker, run_method_name
 from mango_widgets.widgets.panels import MethodPanel, best_distinct, dataset_html, guess_html
 from mango_widgets.widgets.pickers import NetworkSource, TargetPicker, as_choices
+from mango_widgets.widgets.plotly_loader import PlotlyLoader
 from mango_widgets.widgets.progress import RunProgress
 from mango_widgets.widgets.updates import LiveRun
 from mango_widgets.widgets.warmup import Warmup
@@ -57,7 +58,8 @@ class MEIExplorer(widgets.VBox):
     ``update_seconds`` / ``update_queries``; the UI is written at most once per ``min_interval``
     seconds for all searches together. ``concurrent``: race the methods (one thread and one torch
     thread each) or run them one after another. ``dataset``: images (or a factory) whose most
-    exciting ones are shown beside the MEI; ``warmup``: a :class:`Warmup` the first Run waits for.
+    exciting ones are shown beside the MEI; ``warmup``: a :class:`Warmup` the first Run waits for;
+    ``plotly_loader``: in the app, the page's :class:`~.plotly_loader.PlotlyLoader` (the curve opens once it has loaded).
 
     Traits: ``running`` (a run is starting or in flight), ``frozen`` (controls locked from outside).
     """
@@ -69,7 +71,8 @@ class MEIExplorer(widgets.VBox):
                  methods: Sequence[str] = DEFAULT_METHODS, budget: int = 2000, seed: int = 0, concurrent: bool = True,
                  update_seconds: float = 0.25, update_queries: Optional[int] = None, min_interval: float = 0.2,
                  candidates: int = 8, threads: Optional[int] = -1, export_folder: Union[str, Path, None] = None,
-                 dataset: DatasetSource = None, warmup: Optional[Warmup] = None, **kwargs):
+                 dataset: DatasetSource = None, warmup: Optional[Warmup] = None,
+                 plotly_loader: Optional[PlotlyLoader] = None, **kwargs):
         self.generator, self.networks = generator, as_choices(networks)
         self.update_seconds, self.update_queries, self.min_interval = update_seconds, update_queries, min_interval
         self.candidate_count, self.threads = int(candidates), threads
@@ -101,7 +104,7 @@ class MEIExplorer(widgets.VBox):
         self.progress = RunProgress()
         self.error_html = widgets.HTML("")
         self.error_html.add_class("mango-error")
-        self.curve = CurvePanel()
+        self.curve = CurvePanel(plotly_loader)
         self.panel_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.dataset_html = widgets.HTML("")
         self.dataset_html.add_class("mango-dataset-html")
@@ -291,13 +294,14 @@ class MEIExplorer(widgets.VBox):
     def _reset_outputs(self, budget: int) -> None:
         self._runs += 1
         self.panels = {}
+        labels = {name: run_method_name(name, search.optimizer) for name, search in self.searches.items()}
         for i, name in enumerate(self.searches):
-            label = method_name(name) + ("" if self.run_origin == "explorer" else f" · {self.run_origin}")
+            label = labels[name] + ("" if self.run_origin == "explorer" else f" · {self.run_origin}")
             self.panels[name] = MethodPanel(name, label, COLORS[i % len(COLORS)])
         self.panel_box.children = [panel.box for panel in self.panels.values()]
         self.dataset_html.value = ""
         y_title, y_range = self._axis_title()
-        self.curve.begin(list(self.searches), self._title(), y_title, y_range, budget)
+        self.curve.begin(list(self.searches), self._title(), y_title, y_range, budget, labels=labels)
         self.progress.begin(self.searches, self.run_target, self.run_label)
 
     def _write(self, changed: List[Search], final: bool) -> None:

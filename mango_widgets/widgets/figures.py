@@ -93,30 +93,45 @@ class WholeFigureWidget(go.FigureWidget):
             self._send_update_msg(deepcopy(restyle), deepcopy(relayout), list(range(len(data))))
 
     def _view_drawn(self, change) -> None:
-        """A view reports what it drew (plotly sends this after each draw): first draw, or behind? Send it all."""
-        message = change["new"]
-        if not message:
-            return
-        if not self._drawn:
+        """A view reports a draw (plotly does after each one): the first report triggers one whole-figure message.
+
+        Later reports trigger nothing: every message carries the whole figure and they arrive in order, so
+        the view draws the last one anyway. (Answering reports that lag behind, or layout reports, which
+        carry no trace edit id, with another message made the view report again: a message ping-pong
+        between kernel and page that never ended and kept both busy.)"""
+        if change["new"] and not self._drawn:
             self._drawn = True
             self.push_whole()
-        elif message.get("trace_edit_id") != self._last_trace_edit_id:
-            self.push_whole()
 
 
-def new_figure(data: Sequence = (), layout=None, css_class: str = "", lock=None) -> WholeFigureWidget:
-    """A figure built with all its traces, sent whole in its first message. ``lock``: the one its editors hold."""
+def new_figure(data: Sequence = (), layout=None, css_class: str = "", lock=None, loader=None) -> WholeFigureWidget:
+    """A figure built with all its traces, sent whole in its first message. ``lock``: the one its editors hold.
+    ``loader`` (a :class:`~.plotly_loader.PlotlyLoader`): the figure uses the bundle the page loads once and
+    stays closed until :func:`open_figure` (a :class:`~.plotly_loader.FigureSlot` opens it when the page has it)."""
     figure = WholeFigureWidget(data=list(data), layout=layout)
     figure._config = dict(CONFIG)
     figure._edit_lock = lock
     if css_class:
         figure.add_class(css_class)
-    sync_state(figure)
-    figure._open_now = True
-    figure.open()
     figure.observe(figure._view_drawn, "_js2py_traceDeltas")
     figure.observe(figure._view_drawn, "_js2py_layoutDelta")
+    if loader is not None:
+        from mango_widgets.widgets.plotly_loader import figure_module
+
+        figure._esm = figure_module(loader.path)
+        sync_state(figure)
+        return figure
+    open_figure(figure)
     return figure
+
+
+def open_figure(figure: WholeFigureWidget) -> None:
+    """Open the figure's widget (its first message carries its current traces and layout); once only."""
+    with figure._edit_lock or nullcontext():
+        if figure.comm is None:
+            sync_state(figure)
+            figure._open_now = True
+            figure.open()
 
 
 def sync_state(figure: go.FigureWidget) -> None:

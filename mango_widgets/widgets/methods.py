@@ -16,17 +16,24 @@ from traitlets import Tuple as TupleTrait
 from mango_widgets.core.optimizers import available
 from mango_widgets.errors import ConfigError
 
-#: methods the explorer starts with (one constant: the app and the tests read it from here)
-DEFAULT_METHODS: Tuple[str, ...] = ("tt-b",)
+#: the method every widget starts with: the one the leaderboard measured best for the budget
+#: (``core/optimizers/auto.py``); the explorer, the overview, the app and the tests read it from here
+DEFAULT_METHOD = "auto"
+#: methods the explorer starts with
+DEFAULT_METHODS: Tuple[str, ...] = (DEFAULT_METHOD,)
 #: the method the layer overview starts with
-DEFAULT_OVERVIEW_METHOD = "tt-b"
+DEFAULT_OVERVIEW_METHOD = DEFAULT_METHOD
 #: registry names not offered (``nevergrad`` needs an ``optimizer=`` parameter)
 HIDDEN_METHODS = ("nevergrad",)
-#: readable names; a method missing here is shown by its registry name
+#: readable names, used alike in the pickers, legends, status lines and titles; a method missing
+#: here is shown by its registry name
 METHOD_NAMES: Dict[str, str] = {
-    "tt": "TT (PROTES)", "tt-s": "TT-s (PROTES)", "tt-b": "TT-b (PROTES)", "protes": "PROTES, free settings",
-    "ttopt": "TTOpt", "portfolio": "Portfolio (Nevergrad)", "cma": "CMA-ES", "de": "Differential evolution",
-    "oneplusone": "(1+1) evolution", "noisybandit": "Noisy bandit", "spsa": "SPSA", "random": "Random search",
+    "auto": "Auto (best measured)", "tt": "TT (PROTES)", "tt-s": "TT-s (PROTES)", "tt-b": "TT-b (PROTES)",
+    "protes": "PROTES, free settings", "ttopt": "TTOpt", "tt-cma": "TT-b, then CMA-ES", "tt-elite": "Elitist TT",
+    "cma-es": "CMA-ES", "sep-cma": "sep-CMA-ES", "cma-bipop": "BIPOP-CMA-ES", "cma": "CMA (Nevergrad)",
+    "portfolio": "Portfolio (Nevergrad)", "ngoptrw": "NGOptRW (Nevergrad)", "de": "Differential evolution",
+    "shade": "SHADE", "oneplusone": "(1+1) evolution", "noisybandit": "Noisy bandit", "spsa": "SPSA",
+    "random": "Random search",
 }
 
 
@@ -38,6 +45,12 @@ def offered_methods() -> List[str]:
 def method_name(method: str) -> str:
     """'TT-b (PROTES)' for 'tt-b'; the registry name itself when it has no readable name."""
     return METHOD_NAMES.get(method, method)
+
+
+def run_method_name(method: str, optimizer=None) -> str:
+    """The readable name of a method as run: ``auto`` also names the method it chose ('Auto (best measured) → sep-CMA-ES')."""
+    chosen = getattr(optimizer, "chosen", None) if method == "auto" else None
+    return method_name(method) + (f" → {method_name(chosen)}" if chosen else "")
 
 
 def method_options() -> List[Tuple[str, str]]:

@@ -80,7 +80,7 @@ class LayerOverview(LiveControls, widgets.VBox):
         self.run_button = widgets.Button(description="Run layer", button_style="success", icon="play")
         self.run_button.add_class("mango-overview-run")
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.sort = widgets.ToggleButtons(options=SORTS, value="unit", description="sort by", style={"button_width": "150px"})
+        self.sort = widgets.ToggleButtons(options=SORTS, value="unit", description="sort by", style={"button_width": "auto"})
         self.sort.add_class("mango-overview-sort")
         self.status_html = widgets.HTML("Choose a layer and how many units, then Run layer.")
         self.status_html.add_class("mango-overview-status")

@@ -7,7 +7,7 @@ from typing import Dict, Optional
 import ipywidgets as widgets
 
 from mango_widgets.core.search import Search
-from mango_widgets.widgets.methods import method_name
+from mango_widgets.widgets.methods import run_method_name
 
 
 def rate(search: Search) -> float:
@@ -30,7 +30,7 @@ def seconds_left(searches: Dict[str, Search], concurrent: bool) -> Optional[floa
 
 def format_status(name: str, search: Search, waiting: bool = False) -> str:
     """One status line: state, queries, queries per second, best activation, elapsed time."""
-    label = html.escape(method_name(name))
+    label = html.escape(run_method_name(name, search.optimizer))
     if search.state == "ready":
         return f"<b>{label}</b> {'waiting' if waiting else 'not run'}"
     history = search.history

@@ -16,11 +16,13 @@ import ipywidgets as widgets
 import numpy as np
 
 from mango_widgets.core.space import LatentGrid
+from mango_widgets.widgets.methods import DEFAULT_METHODS, DEFAULT_OVERVIEW_METHOD
 
 Step = Tuple[str, Callable[[], object]]
 
-#: one method of each optimizer family the explorer offers first
-WARM_METHODS = ("tt-b", "portfolio")
+#: the default method, then one method of each other family likely to be ticked next (PROTES compiles its
+#: kernels on first use, nevergrad is a slow import)
+WARM_METHODS = tuple(dict.fromkeys(DEFAULT_METHODS + (DEFAULT_OVERVIEW_METHOD, "tt-b", "portfolio")))
 
 
 def warm_optimizers(grid: LatentGrid, methods: Sequence[str] = WARM_METHODS) -> None:
