@@ -146,23 +146,37 @@ def test_overview_runs_sorts_and_opens_a_unit_with_its_result_in_the_explorer(ap
     assert page.locator(".mango-explorer .mango-unit input").input_value() == str(first_unit)
 
 
+def committed_study_table():
+    """The table the app's epoch tab reads (the committed study next to this checkout)."""
+    from mango_widgets.widgets.dashboard import demo_study_folder
+    from mango_widgets.widgets.epoch_tab import load_table
+
+    folder = demo_study_folder()
+    assert folder is not None, "no committed study next to this checkout (benchmarks/results/reproduction)"
+    return load_table(folder)
+
+
 def test_epoch_tab_draws_its_heatmaps_and_a_click_opens_the_neuron(app):
     server, page, errors, folder = app
     page.get_by_role("tab", name="Epochs").click()
     page.wait_for_function(f"() => {{ const m = ({EPOCH_MAPS})(); return m && m[0][1] > 0; }}", timeout=RUN_S * 1000, polling=250)
     maps = page.evaluate(EPOCH_MAPS)
-    assert maps[0] == ["heatmap", 5 * 12] and maps[1][0] == "heatmap" and maps[1][1] == 10 * 12, maps  # every cell in the page
-    assert maps[2][0] == "scatter" and maps[2][1] == 12  # accuracy per epoch
-    cell = page.evaluate(EPOCH_CELL, [1, 6, 3])  # unit map: epoch 7, unit 3 of lif_out
+    table = committed_study_table()  # what the tab shows: the committed study's cold searches of one seed
+    epochs, layers = sorted(table["epoch"].unique()), list(dict.fromkeys(table["layer"]))
+    last_units = sorted(table.loc[table["layer"] == layers[-1], "unit"].unique())
+    assert maps[0] == ["heatmap", len(layers) * len(epochs)], maps  # every cell in the page
+    assert maps[1] == ["heatmap", len(last_units) * len(epochs)], maps
+    assert maps[2][0] == "scatter" and maps[2][1] == 12  # accuracy at each of the 12 bundled epochs
+    cell = page.evaluate(EPOCH_CELL, [1, len(epochs) - 1, 3])  # unit map: the last epoch, 4th unit of the last layer
     page.mouse.move(cell["x"], cell["y"])
     page.mouse.click(cell["x"], cell["y"])
-    wait_text(page, ".mango-epoch-track", rf"lif_out:{cell['row']} over training", 60)
-    assert page.locator(".mango-epoch-track img").count() == 3 * 12
+    wait_text(page, ".mango-epoch-track", rf"{layers[-1]}:{cell['row']} over training", 60)
+    assert page.locator(".mango-epoch-track img").count() == table["method"].nunique() * len(epochs)  # methods x epochs
     wait_text(page, ".mango-epoch-status", rf"epoch {cell['epoch']}", 60)
     fits(page)
     page.screenshot(path=str(folder / "epochs.png"))
     page.locator("button.mango-epoch-open").click()
-    opened = rf"Opened lif_out:{cell['row']} of demo SNN, epoch {cell['epoch']} from the epoch tab"
+    opened = rf"Opened {layers[-1]}:{cell['row']} of demo SNN, epoch {cell['epoch']} from the epoch tab"
     wait_text(page, ".mango-explorer .mango-status", opened, 60)
     assert page.locator(".mango-explorer .mango-network select").input_value() == f"demo SNN, epoch {cell['epoch']}"
     assert page.locator(".mango-explorer .mango-unit input").input_value() == str(cell["row"])

@@ -21,6 +21,7 @@ after creation (hide unused traces).
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager, nullcontext
 from copy import deepcopy
 from typing import Iterator, Sequence
@@ -43,6 +44,8 @@ class WholeFigureWidget(go.FigureWidget):
     _edit_lock = None
     _quiet = False
     _drawn = False  # a browser view has finished drawing the figure at least once
+    _last_push = 0.0  # time.monotonic() of the last whole-figure message sent
+    _last_report = 0.0  # time.monotonic() of the last draw report of a view
 
     # edit messages wait until a view has drawn the figure: one arriving while plotly.js is still drawing
     # breaks the drawing (the view then never answers and never shows later edits); the view draws the
@@ -91,6 +94,7 @@ class WholeFigureWidget(go.FigureWidget):
             restyle = {key: [trace.get(key) for trace in data] for key in sorted(self._sent_trace_keys)}
             relayout = {key: layout.get(key) for key in sorted(self._sent_layout_keys)}
             self._send_update_msg(deepcopy(restyle), deepcopy(relayout), list(range(len(data))))
+            self._last_push = time.monotonic()  # a healthy view answers with a report (see FigureSlot's watch)
 
     def _view_drawn(self, change) -> None:
         """A view reports a draw (plotly does after each one): the first report triggers one whole-figure message.
@@ -99,9 +103,12 @@ class WholeFigureWidget(go.FigureWidget):
         the view draws the last one anyway. (Answering reports that lag behind, or layout reports, which
         carry no trace edit id, with another message made the view report again: a message ping-pong
         between kernel and page that never ended and kept both busy.)"""
+        if change["new"]:
+            self._last_report = time.monotonic()
         if change["new"] and not self._drawn:
             self._drawn = True
             self.push_whole()
+
 
 
 def new_figure(data: Sequence = (), layout=None, css_class: str = "", lock=None, loader=None) -> WholeFigureWidget:

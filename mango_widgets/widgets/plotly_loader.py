@@ -14,6 +14,8 @@ from __future__ import annotations
 import html
 import json
 import os
+import threading
+import time
 from typing import Callable, List, Optional
 
 import anywidget
@@ -99,6 +101,7 @@ class FigureSlot(widgets.Box):
         self.figure, self.loader = figure, loader
         self.note = widgets.HTML(f"<span class='mango-note-small'>⏳ loading the plotting library for {html.escape(what)}…</span>")
         self.note.add_class("mango-figure-loading")
+        self._spacer = widgets.HTML("", layout=widgets.Layout(height="0px", margin="0px"))
         super().__init__([figure] if figure.comm is not None else [self.note], **kwargs)
         if figure.comm is None and loader is not None:
             loader.observe(self._failed, "error")
@@ -109,6 +112,29 @@ class FigureSlot(widgets.Box):
 
         open_figure(self.figure)
         self.children = [self.figure]
+        threading.Thread(target=self._watch_view, daemon=True, name="mango-figure-watch").start()
+
+    def _watch_view(self, stale_s: float = 4.0, redraws: int = 20, poll_s: float = 1.0) -> None:
+        """Replace a page's figure view that stopped drawing. On a loaded machine a view sometimes never
+        draws, or draws once and then applies no further update (no error in the console; seen in about
+        one app start in five on 2 cores). A healthy view answers every update with a report; when the
+        latest update has gone unanswered for ``stale_s`` (or the first draw never came), the box shows the
+        figure again behind an empty spacer: the page makes a new view, which draws the figure's current state."""
+        figure = self.figure
+        since = time.monotonic()
+        while redraws > 0 and figure.comm is not None:
+            time.sleep(poll_s)
+            now = time.monotonic()
+            pushed, answered = getattr(figure, "_last_push", 0.0), getattr(figure, "_last_report", 0.0)
+            never_drawn = not figure._drawn and now - since > stale_s
+            stuck = figure._drawn and pushed > answered and now - pushed > stale_s
+            if never_drawn or stuck:
+                redraws -= 1
+                since = now
+                figure._last_report = now  # the new view's first draw answers for the state it draws
+                # a change at the first position makes the page build a new view of the figure; an empty
+                # spacer in front (or taken away again) does so without moving anything on the page
+                self.children = [self.figure] if self.children[0] is self._spacer else [self._spacer, self.figure]
 
     def _failed(self, change) -> None:
         if change["new"] and not self.loader.loaded:
