@@ -60,12 +60,7 @@ def check_folder_for_a_run(folder: Union[str, Path], overwrite: bool = False, ow
     """What :func:`prepare_folder` will refuse, found without creating or deleting anything (so a
     command can fail in its first second, before it loads models)."""
     folder = check_folder_could_be_written(folder)
-    previous = [name for name in owned if (folder / name).exists()]
-    if previous and not overwrite:
-        raise ConfigError(
-            f"{folder} holds a previous run's results ({', '.join(previous)}); pass {option} to replace them, "
-            "or choose another folder"
-        )
+    _previous_run_files(folder, owned, overwrite, option)
 
 
 def prepare_folder(folder: Union[str, Path], overwrite: bool = False, owned: Iterable[str] = SEARCH_FILES,
@@ -76,15 +71,21 @@ def prepare_folder(folder: Union[str, Path], overwrite: bool = False, owned: Ite
     unless ``overwrite`` (then exactly those files are deleted, nothing else).
     """
     folder = check_writable_folder(folder)
-    previous = [name for name in owned if (folder / name).exists()]
-    if previous and not overwrite:
-        raise ConfigError(
-            f"{folder} holds a previous run's results ({', '.join(previous)}); pass {option} to replace them, "
-            "or choose another folder"
-        )
+    previous = _previous_run_files(folder, owned, overwrite, option)
     for name in previous:
         (folder / name).unlink()
     return previous
 
 
 __all__ = ["SEARCH_FILES", "check_folder_could_be_written", "check_folder_for_a_run", "check_writable_folder", "prepare_folder"]
+
+
+def _previous_run_files(folder: Path, owned, overwrite: bool, option: str) -> list:
+    """The files of ``owned`` an earlier run left in ``folder``; refused unless ``overwrite``."""
+    previous = [name for name in owned if (folder / name).exists()]
+    if previous and not overwrite:
+        raise ConfigError(
+            f"{folder} holds a previous run's results ({', '.join(previous)}); pass {option} to replace them, "
+            "or choose another folder"
+        )
+    return previous
