@@ -9,7 +9,14 @@ from mango_widgets import ConfigError, Objective, Search
 from mango_widgets.engine import Cell, ResultStore
 from mango_widgets.records.results import load_search, save_search
 from mango_widgets.records.search_record import (
-    ARRAYS, FIELDS, RECORD_FORMAT, convert_format_1, failure_record, search_record, upgrade, weights_sha256,
+    ARRAYS,
+    FIELDS,
+    RECORD_FORMAT,
+    convert_format_1,
+    failure_record,
+    search_record,
+    upgrade,
+    weights_sha256,
 )
 
 #: the fields a ``search.json`` held before the one record (format 1), as the old ``search_record`` wrote them
