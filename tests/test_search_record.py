@@ -100,6 +100,9 @@ def test_a_failed_search_and_a_search_that_never_started_are_records_too(tmp_pat
     with ResultStore(tmp_path / "store") as store:
         store.put(_cell(), never)
         back = store.record(_cell().key)
+        with pytest.raises(ConfigError, match=r"under record\['arrays'\].*'history_values'"):
+            store.put(_cell(unit=1), {**never, "history_values": np.zeros(3)})  # arrays outside "arrays" would be lost
+        assert store.keys() == {_cell().key}
     assert back["error"] == never["error"] and back["status"] == "failed" and back["arrays"] == dict.fromkeys(ARRAYS)
 
 

@@ -14,20 +14,13 @@ import json
 from pathlib import Path
 from typing import Optional, Union
 
-import numpy as np
-
 from mango_widgets.core.search import Search
 from mango_widgets.errors import ConfigError
-from mango_widgets.records.atomic import write_json, write_png
+from mango_widgets.records.atomic import write_json
 from mango_widgets.records.search_record import json_part, read_record_arrays, search_record, upgrade, write_record_arrays
 
 #: the files of a results folder that hold its record
 RECORD_FILE, HISTORY_FILE, MEI_FILE, MEI_PNG = "search.json", "history.npz", "mei.npz", "mei.png"
-
-
-def image_to_png(image: np.ndarray, path: Path, scale: int = 8) -> None:
-    """Write an image [C, H, W] in [0, 1] as a PNG, enlarged ``scale`` times (nearest), atomically."""
-    write_png(path, image, scale)
 
 
 def save_search(search: Search, folder: Union[str, Path], model_sha256: Optional[str] = None,

@@ -191,6 +191,10 @@ def write_record_arrays(record: dict, history_path: Path, mei_path: Path, png_pa
     Returns the path of each file written (None where the record had nothing for it); an empty
     history is written only with ``empty_history=True`` (a folder always names its history file).
     """
+    misplaced = [name for name in ARRAYS if name in record]
+    if misplaced:  # a record of the shape before the one record: its arrays would be silently left out
+        raise ConfigError(f"a search record keeps its arrays under record['arrays'], but {misplaced} are top-level fields: "
+                          "move them there (search_record() builds records of this shape)")
     arrays = record.get("arrays") or {}
     written: Dict[str, Optional[Path]] = {"history": None, "mei": None, "png": None}
     values = arrays.get("history_values")
