@@ -58,6 +58,18 @@ def test_a_record_holds_every_field_and_keeps_its_arrays_apart(models):
     assert search_record(search, keep_indices=False)["arrays"]["history_indices"] is None
 
 
+def test_a_search_not_yet_ended_is_a_running_record_that_a_store_refuses(tmp_path, models):
+    generator, network = models
+    search = Search(Objective(generator, network, "lif1:0"), "random", budget=40, threads=1)
+    record = search_record(search)
+    assert record["status"] == "running" and record["state"] == "ready" and record["best"] is None
+    assert len(record["arrays"]["history_values"]) == 0 and record["arrays"]["mei_image"] is None
+    with ResultStore(tmp_path / "store") as store:
+        with pytest.raises(ConfigError, match="still running; put it in the store once it has ended"):
+            store.put(_cell(), search)
+        assert store.keys() == set()
+
+
 def test_a_results_folder_and_a_store_row_give_back_the_same_record(tmp_path, models):
     cell = _cell()
     search = _search(models, cell)

@@ -184,6 +184,9 @@ class ResultStore:
         cell is already done; a failed row is replaced (a retry)."""
         cell = cell if isinstance(cell, Cell) else Cell.from_dict(cell)
         record = result if isinstance(result, dict) else search_record(result)
+        if record.get("status") == "running":
+            raise ConfigError(f"the search for {cell.key} is still running; put it in the store once it has ended "
+                              "(after search.run() returns, or search.wait())")
         with self._lock:
             connection = self._write_connection()
             if self._status(connection, cell.key) == "done":
