@@ -29,6 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 from leaderboard_cases import CASES, load_models, load_plan  # noqa: E402
+from run_records import done_keys, search_run_fields  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RUNS = {"dev": RESULTS / "leaderboard_dev.jsonl", "heldout": RESULTS / "leaderboard_runs.jsonl",
@@ -55,28 +56,14 @@ def run_one(job: dict) -> dict:
     objective = Objective(generator, network, job["target"])
     search = Search(objective, job["method"], budget=job["budget"], seed=job["seed"], threads=1, **job.get("settings", {}))
     search.run()
-    values = search.history.values
-    best = np.maximum.accumulate(values)
-    marks = curve_marks(job["budget"])
-    marks = marks[marks <= len(values)]
     optimizer = search.optimizer
     return {
         **{k: v for k, v in job.items() if k != "source"},
-        "state": search.state,
-        "queries": search.queries,
-        "best": float(best[-1]),
-        "best_query": search.history.best_query,
-        "curve_queries": marks.tolist(),
-        "curve_best": best[marks - 1].tolist(),
-        "model_seconds": search.history.objective_seconds,
-        "optimizer_seconds": search.history.optimizer_seconds,
-        "wall_seconds": search.history.wall_seconds,
-        "evaluations": objective.evaluations,
+        **search_run_fields(search, curve_marks(job["budget"])),
         "repeat_rate": optimizer.repeat_rate,
         "asked": optimizer.asked,
         "params": optimizer.params(),
         "capabilities": optimizer.capabilities(),
-        "mei_index": search.mei.index.tolist(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
 
@@ -140,17 +127,6 @@ def spread_order(targets) -> dict:
     return {t: i for i, t in enumerate(order)}
 
 
-def done_keys(path: Path) -> set:
-    done = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                done.add(key(json.loads(line)))
-            except (json.JSONDecodeError, KeyError):  # a line cut by a kill: that run is redone
-                pass
-    return done
-
-
 def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", default="heldout", choices=("dev", "heldout", "t100"))
@@ -164,7 +140,7 @@ def main(argv=None) -> Path:
 
     out = Path(args.out) if args.out else RUNS[args.plan]
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = done_keys(out)
+    done = done_keys(out, key)
     jobs = [j for j in make_jobs(args.plan, args.methods, args.budgets, args.seeds) if key(j) not in done]
     print(f"{len(done)} runs already in {out}; {len(jobs)} to go on {args.workers} worker(s)", flush=True)
     if args.dry_run or not jobs:

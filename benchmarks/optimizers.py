@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from run_records import done_keys, search_run_fields
 
 RESULTS = Path(__file__).parent / "results"
 #: layers whose units are benchmark targets: the hidden spiking layers of the demo SNN
@@ -76,26 +77,14 @@ def run_one(job: dict) -> dict:
     # benchmarks/optimizer_overhead.py compiles both before it times a search)
     compile_seconds = time.perf_counter() - first_ask
     search.run()
-    values = search.history.values
-    best = np.maximum.accumulate(values)
-    marks = np.unique(np.linspace(1, len(values), CURVE_POINTS).round().astype(int))
-    asks = max(1, int(np.ceil(len(values) / max(1, _batch(search.optimizer)))))
+    queries = len(search.history.values)
+    asks = max(1, int(np.ceil(queries / max(1, _batch(search.optimizer)))))
     return {
         **job,
-        "state": search.state,
-        "queries": search.queries,
-        "best": float(best[-1]),
-        "best_query": search.history.best_query,
-        "curve_queries": marks.tolist(),
-        "curve_best": best[marks - 1].tolist(),
-        "model_seconds": search.history.objective_seconds,
-        "optimizer_seconds": search.history.optimizer_seconds,
+        **search_run_fields(search, np.unique(np.linspace(1, queries, CURVE_POINTS).round().astype(int))),
         "compile_seconds": compile_seconds,
-        "wall_seconds": search.history.wall_seconds,
         "asks": asks,
         "overhead_ms_per_ask": 1e3 * search.history.optimizer_seconds / asks,
-        "evaluations": objective.evaluations,
-        "mei_index": search.mei.index.tolist(),
     }
 
 
@@ -142,13 +131,7 @@ def main(argv=None) -> Path:
     else:
         neurons = select_neurons(args.per_layer)
         neurons_file.write_text(json.dumps(neurons))
-    done = set()
-    if out.exists():
-        for line in out.read_text().splitlines():
-            try:
-                done.add(key(json.loads(line)))
-            except json.JSONDecodeError:  # a line cut by a kill: that run is redone
-                pass
+    done = done_keys(out, key)
     jobs = [job for job in plan(args.plan, neurons, args.seeds)
             if key(job) not in done and job["method"] not in args.skip_methods]
     print(f"{len(done)} runs already in {out}; {len(jobs)} to go on {args.workers} worker(s); neurons {neurons}")

@@ -21,19 +21,9 @@ import leaderboard_stats as stats
 import numpy as np
 from leaderboard import RUNS, key, make_jobs
 from leaderboard_cases import CASES, load_plan
+from run_records import load_runs
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def load(path: Path) -> list:
-    records = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
-    return records
 
 
 def ceilings_for(network: str, plan_name: str, records: list) -> dict:
@@ -212,7 +202,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", default="heldout", choices=("dev", "heldout"))
     args = parser.parse_args(argv)
-    records = load(RUNS[args.plan])
+    records = load_runs(RUNS[args.plan])
     if args.plan == "heldout":
         records = [r for r in records if r["T"] == _main_T(r["network"], records)]
     summary = summarize(records, args.plan)

@@ -18,18 +18,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from run_records import load_runs
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def load(path: Path) -> list:
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return records
 
 
 def quartiles(values) -> dict:
@@ -171,7 +162,9 @@ def main(argv=None):
     parser.add_argument("--results", default=str(RESULTS / "optimizers.jsonl"))
     args = parser.parse_args(argv)
     path = Path(args.results)
-    records = load(path)
+    if not path.is_file():
+        raise SystemExit(f"no run records at {path}: run benchmarks/optimizers.py first, or pass --results")
+    records = load_runs(path)
     summary = summarize(records)
     path.with_name("optimizers_summary.json").write_text(json.dumps(summary, indent=2))
     table = markdown(summary)

@@ -138,9 +138,10 @@ def driver_put_seconds(budget: int = 10_000, puts: int = 30, keep_indices: bool 
             values = rng.random(budget)
             record = {
                 "status": "done", "best": float(values.max()), "best_query": int(values.argmax()) + 1, "queries": budget,
-                "mei_index": rng.integers(0, 64, 128).tolist(), "mei_latent": rng.random(128).astype(np.float32),
-                "mei_image": rng.random((3, 32, 32)).astype(np.float32), "history_values": values,
-                "history_indices": rng.integers(0, 64, (budget, 128)).astype(np.int8) if keep_indices else None,
+                "mei_index": rng.integers(0, 64, 128).tolist(), "arrays": {
+                    "mei_latent": rng.random(128).astype(np.float32), "mei_image": rng.random((3, 32, 32)).astype(np.float32),
+                    "history_values": values,
+                    "history_indices": rng.integers(0, 64, (budget, 128)).astype(np.int8) if keep_indices else None},
                 "wall_seconds": 1.0, "model_seconds": 0.9, "optimizer_seconds": 0.1, "config": {"method": "tt-b"},
                 "finished": time.time(),
             }

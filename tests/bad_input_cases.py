@@ -269,7 +269,8 @@ def crash_during_save(tmp):
     finally:
         atomic.os.replace = original
     after = load_search(tmp)
-    if len(after["values"]) != len(before["values"]) or not np.array_equal(after["values"], before["values"]):
+    before_values, after_values = before["arrays"]["history_values"], after["arrays"]["history_values"]
+    if len(after_values) != len(before_values) or not np.array_equal(after_values, before_values):
         raise DataLost("the previous history was damaged by a save that did not complete")
 
 
@@ -289,8 +290,9 @@ def kill_during_periodic_saves(tmp):
         record = load_search(out)
     except Exception as error:
         raise DataLost(f"a save was left half-written: {type(error).__name__}: {error}") from error
-    if len(record["values"]) < 100 or "mei_arrays" not in record:
-        raise DataLost(f"the saved history has {len(record['values'])} queries and no best-so-far MEI")
+    values = record["arrays"]["history_values"]
+    if len(values) < 100 or record["arrays"]["mei_latent"] is None:
+        raise DataLost(f"the saved history has {len(values)} queries and no best-so-far MEI")
 
 
 def sigterm_to_search(tmp):
@@ -305,9 +307,12 @@ def sigterm_to_search(tmp):
     record = load_search(out)
     if process.returncode != 130 or record["state"] != "stopped":
         raise DataLost(f"exit {process.returncode}, state {record['state']}: {output[-300:]}")
-    if record["summary"]["queries"] != len(record["values"]) or record["queries"] != len(record["values"]):
+    values = record["arrays"]["history_values"]
+    if record["summary"]["queries"] != len(values) or record["queries"] != len(values):
         raise DataLost("queries made before SIGTERM are missing from history.npz")
-    if record["mei_arrays"]["index"].tolist() != record["mei"]["index"] or record["mei"]["activation"] != record["values"].max():
+    with np.load(out / "mei.npz") as mei:
+        saved_index = mei["index"].tolist()
+    if saved_index != record["mei_index"] or record["best"] != values.max():
         raise DataLost("the MEI saved after SIGTERM is not the best query")
 
 

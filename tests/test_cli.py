@@ -27,7 +27,7 @@ def test_search_writes_open_format_results(tmp_path, capsys):
     assert record["config"]["target"] == "lif2:3" and record["config"]["method"] == "random"
     with np.load(out / "history.npz") as history:
         assert history["indices"].shape == (60, 128) and history["values"].shape == (60,)
-        assert history["values"].max() == record["mei"]["activation"]
+        assert history["values"].max() == record["best"]
     assert Image.open(out / "mei.png").size == (224, 224)
     assert Image.open(out / "curve.png").size[0] > 0
 

@@ -8,8 +8,8 @@ from PIL import Image
 
 from mango_widgets import ConfigError, Objective, Search
 from mango_widgets.engine import Cell, ResultStore, Sweep, load_results
-from mango_widgets.engine.outcome import weights_sha256
 from mango_widgets.engine.spec import parse_ints
+from mango_widgets.records.search_record import weights_sha256
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,14 @@ def draw_activation(ax, mean_activation, accuracy: Dict[int, float]) -> None:
     epochs = list(mean_activation.columns)
     for layer, row in mean_activation.iterrows():
         ax.plot(epochs, row.to_numpy(), marker="o", ms=3, label=layer)
+    finish_over_training(ax, "mean MEI activation", accuracy)
+
+
+def finish_over_training(ax, ylabel: str, accuracy: Dict[int, float]) -> None:
+    """Label a per-layer panel over training (epochs on x, a share in [0, 1] on y) and draw the
+    model's held-out accuracy per epoch, dashed, on a twin axis (none when ``accuracy`` is empty)."""
     ax.set_xlabel("epoch")
-    ax.set_ylabel("mean MEI activation")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     if accuracy:

@@ -8,14 +8,14 @@
 Rerunning skips finished cells; ``ResultStore`` lets other code write searches into the same format.
 Needs the ``dask`` extra (dask[distributed]) except with ``client="inline"``.
 """
-from mango_widgets.engine.outcome import search_outcome, weights_sha256
 from mango_widgets.engine.plan import Plan
 from mango_widgets.engine.runner import INLINE, Leader, SweepEvent, SweepReport, SweepRun, default_workers
 from mango_widgets.engine.spec import Cell, DemoModels, model_source
 from mango_widgets.engine.store import ResultStore, load_results
 from mango_widgets.engine.sweep import Sweep
+from mango_widgets.records.search_record import search_record, weights_sha256
 
 __all__ = [
     "INLINE", "Cell", "DemoModels", "Leader", "Plan", "ResultStore", "Sweep", "SweepEvent", "SweepReport", "SweepRun",
-    "default_workers", "load_results", "model_source", "search_outcome", "weights_sha256",
+    "default_workers", "load_results", "model_source", "search_record", "weights_sha256",
 ]

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from mango_widgets.engine.cluster import DEFAULT_DASHBOARD
-from mango_widgets.engine.outcome import failure_outcome
 from mango_widgets.engine.plan import ReadyQueue
 from mango_widgets.engine.spec import Cell
 from mango_widgets.engine.store import ResultStore
 from mango_widgets.engine.worker import PLUGIN_NAME, ModelCache, run_cell
 from mango_widgets.errors import ConfigError
+from mango_widgets.records.search_record import failure_record
 
 #: ``client=INLINE`` runs the cells one after another in this process (no Dask; for debugging)
 INLINE = "inline"
@@ -285,7 +285,7 @@ class SweepRun:
                     try:
                         record = future.result()
                     except Exception as error:  # the worker died or the task could not run: record it
-                        record = failure_outcome(error, where="on the Dask worker: ")
+                        record = failure_record(error, where="on the Dask worker: ")
                     future.release()
                     on_record(cell, record)
                     if self._stop.is_set():

@@ -30,12 +30,20 @@ from typing import Dict, Optional, Set, Union
 
 import numpy as np
 
-from mango_widgets.engine.outcome import search_outcome
 from mango_widgets.engine.spec import Cell
-from mango_widgets.engine.store_layout import COLUMNS, FORMAT, SCHEMA, add_missing_columns, cell_row, write_cell_files
+from mango_widgets.engine.store_layout import (
+    COLUMNS,
+    FORMAT,
+    SCHEMA,
+    add_missing_columns,
+    cell_row,
+    record_from_row,
+    write_cell_files,
+)
 from mango_widgets.errors import ConfigError
 from mango_widgets.records.folder_lock import FolderLock
 from mango_widgets.records.run_folder import check_writable_folder
+from mango_widgets.records.search_record import failure_record, read_record_arrays, search_record
 
 #: the database file of a store folder, and the lock file its one writer holds
 DATABASE = "results.sqlite"
@@ -172,10 +180,13 @@ class ResultStore:
     # --------------------------------------------------------------- writing
     def put(self, cell: Union[Cell, dict], result, run_id: Optional[int] = None) -> bool:
         """Write one finished cell: ``result`` is a :class:`~mango_widgets.Search` or a record from
-        :func:`~mango_widgets.engine.outcome.search_outcome`. Returns False (and writes nothing) if the
+        :func:`~mango_widgets.records.search_record.search_record`. Returns False (and writes nothing) if the
         cell is already done; a failed row is replaced (a retry)."""
         cell = cell if isinstance(cell, Cell) else Cell.from_dict(cell)
-        record = result if isinstance(result, dict) else search_outcome(result)
+        record = result if isinstance(result, dict) else search_record(result)
+        if record.get("status") == "running":
+            raise ConfigError(f"the search for {cell.key} is still running; put it in the store once it has ended "
+                              "(after search.run() returns, or search.wait())")
         with self._lock:
             connection = self._write_connection()
             if self._status(connection, cell.key) == "done":
@@ -200,9 +211,7 @@ class ResultStore:
 
     def put_failure(self, cell: Union[Cell, dict], error: Union[BaseException, dict], run_id: Optional[int] = None) -> bool:
         """Record that a cell failed before its search could report (e.g. its worker died)."""
-        from mango_widgets.engine.outcome import failure_outcome
-
-        return self.put(cell, error if isinstance(error, dict) else failure_outcome(error), run_id=run_id)
+        return self.put(cell, error if isinstance(error, dict) else failure_record(error), run_id=run_id)
 
     @staticmethod
     def _status(connection: sqlite3.Connection, key: str) -> Optional[str]:
@@ -260,7 +269,8 @@ class ResultStore:
         frame["config"] = [json.loads(v) if isinstance(v, str) else None for v in frame["config"]]
         if "init" not in frame:  # a store written before warm-start plans existed
             frame["init"] = "cold"
-        frame["description"] = [json.loads(v) if isinstance(v, str) else None for v in frame.get("description", [None] * len(frame))]
+        for column in ("description", "details"):  # stores written before these columns lack them
+            frame[column] = [json.loads(v) if isinstance(v, str) else None for v in frame.get(column, [None] * len(frame))]
         for column in ("history_file", "mei_file", "mei_png"):
             frame[column] = [str(self.path / v) if isinstance(v, str) else None for v in frame[column]]
         frame["finished_at"] = pd.to_datetime(frame["finished"], unit="s")
@@ -273,6 +283,19 @@ class ResultStore:
         if row is None or row[0] != "done" or not (row[1] or 0) > 0 or row[2] is None:
             return None
         return json.loads(row[2])
+
+    def record(self, key: str) -> dict:
+        """A cell's search record: its JSON fields and ``arrays``, the shape ``load_search`` gives for a results folder."""
+        with self._read() as connection:
+            connection.row_factory = sqlite3.Row
+            row = connection.execute("SELECT * FROM cells WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise ConfigError(f"no cell {key!r} in the store {self.path}")
+        row = dict(row)
+        record = record_from_row(row)
+        record["arrays"] = read_record_arrays(*(None if row[name] is None else self.path / row[name]
+                                                for name in ("history_file", "mei_file")))
+        return record
 
     def history(self, key: str) -> Dict[str, np.ndarray]:
         """The recorded queries of a cell: ``values`` [Q] and (if kept) ``indices`` [Q, d]."""

@@ -14,11 +14,9 @@ import time
 from pathlib import Path
 from typing import Dict, Optional
 
-import numpy as np
-
 from mango_widgets.engine.spec import KEY_FIELDS, Cell
 from mango_widgets.errors import ConfigError
-from mango_widgets.records.atomic import write_npz, write_png
+from mango_widgets.records.search_record import blank_record, write_record_arrays
 
 #: version of the store's layout; a newer store refuses to be written by older code
 FORMAT = 1
@@ -29,10 +27,12 @@ COLUMNS = (
     "status", "error", "traceback", "best", "best_query", "queries", "mei_index",
     "wall_seconds", "model_seconds", "optimizer_seconds", "model_sha256", "generator_sha256",
     "config", "history_file", "mei_file", "mei_png", "worker", "run_id", "attempts", "started", "finished",
-    "init", "description",
+    "init", "description", "details",
 )
 #: columns added after format 1 was first written: (name, SQL type and default); older stores get them on first write
-ADDED_COLUMNS = (("init", "TEXT NOT NULL DEFAULT 'cold'"), ("description", "TEXT"))
+ADDED_COLUMNS = (("init", "TEXT NOT NULL DEFAULT 'cold'"), ("description", "TEXT"), ("details", "TEXT"))
+#: fields of a search record with no column of their own: kept as JSON in ``details``
+DETAILS = ("mei_retest", "repeat_rate", "objective", "summary", "format")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS cells (
     history_file TEXT, mei_file TEXT, mei_png TEXT,
     worker TEXT, run_id INTEGER REFERENCES runs(run_id), attempts INTEGER NOT NULL DEFAULT 1,
     started REAL, finished REAL NOT NULL,
-    init TEXT NOT NULL DEFAULT 'cold', description TEXT
+    init TEXT NOT NULL DEFAULT 'cold', description TEXT, details TEXT
 );
 CREATE INDEX IF NOT EXISTS cells_by_status ON cells (status);
 CREATE INDEX IF NOT EXISTS cells_by_neuron ON cells (network, layer, unit, epoch);
@@ -86,21 +86,11 @@ def cell_stem(cell: Cell) -> str:
 def write_cell_files(folder: Path, cell: Cell, record: dict) -> Dict[str, Optional[str]]:
     """Write a finished cell's history, MEI arrays and MEI image (each atomically) under ``folder``; their relative paths."""
     stem = cell_stem(cell)
-    files: Dict[str, Optional[str]] = {"history_file": None, "mei_file": None, "mei_png": None}
-    values = record.get("history_values")
-    if values is not None and len(values):
-        files["history_file"] = f"{stem}.history.npz"
-        write_npz(folder / files["history_file"], values=values, indices=record.get("history_indices"))
-    if record.get("mei_index") is not None:
-        files["mei_file"] = f"{stem}.mei.npz"
-        write_npz(
-            folder / files["mei_file"],
-            index=np.asarray(record["mei_index"], dtype=np.int64), latent=record.get("mei_latent"), image=record.get("mei_image"),
-        )
-    if record.get("mei_image") is not None:
-        files["mei_png"] = f"{stem}.png"
-        write_png(folder / files["mei_png"], record["mei_image"], scale=4)
-    return files
+    names = {"history_file": f"{stem}.history.npz", "mei_file": f"{stem}.mei.npz", "mei_png": f"{stem}.png"}
+    written = write_record_arrays(record, folder / names["history_file"], folder / names["mei_file"],
+                                  folder / names["mei_png"], png_scale=4)
+    return {column: name if written[role] is not None else None
+            for (column, name), role in zip(names.items(), ("history", "mei", "png"))}
 
 
 def cell_row(cell: Cell, record: dict, files: dict, run_id: Optional[int]) -> dict:
@@ -132,7 +122,30 @@ def cell_row(cell: Cell, record: dict, files: dict, run_id: Optional[int]) -> di
         "started": record.get("started"),
         "finished": record.get("finished") or time.time(),
         "description": None if record.get("description") is None else json.dumps(record["description"], default=float),
+        "details": json.dumps({name: record.get(name) for name in DETAILS}, default=float),
     })
     if row["status"] not in ("done", "failed"):
         raise ConfigError(f"a cell's status is 'done' or 'failed', got {row['status']!r}")
     return row
+
+
+#: keys ``cell_row`` adds to a row's ``config`` besides the search's own (``record_from_row`` takes them out again)
+ADDED_TO_CONFIG = ("epoch", "model_sha256", "generator_sha256", "state", "warm_start")
+
+
+def record_from_row(row: dict) -> dict:
+    """The search record's JSON fields of a ``cells`` row (as :func:`cell_row` stored them; any store of format 1)."""
+    config = json.loads(row["config"]) if isinstance(row.get("config"), str) else {}
+    details = json.loads(row["details"]) if isinstance(row.get("details"), str) else {}
+    record = blank_record()
+    del record["arrays"]
+    record.update({name: row.get(name) for name in record if name in row and name not in ("config", "description")})
+    record.update({name: details.get(name) for name in DETAILS if name != "format"})
+    record.update({
+        "state": config.get("state", "finished" if row["status"] == "done" else None),
+        "mei_index": None if row.get("mei_index") is None else json.loads(row["mei_index"]),
+        "warm_start": config.get("warm_start"),
+        "description": None if row.get("description") is None else json.loads(row["description"]),
+        "config": {name: value for name, value in config.items() if name not in ADDED_TO_CONFIG},
+    })
+    return record

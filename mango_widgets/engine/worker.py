@@ -15,8 +15,8 @@ from typing import Optional
 
 import numpy as np
 
-from mango_widgets.engine.outcome import failure_outcome, search_outcome, weights_sha256
 from mango_widgets.engine.spec import Cell
+from mango_widgets.records.search_record import failure_record, search_record, weights_sha256
 
 #: name under which the plugin is registered on the workers
 PLUGIN_NAME = "mango-model-cache"
@@ -70,7 +70,7 @@ def worker_cache() -> ModelCache:
 
 def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indices: bool = True,
              warm_start: Optional[dict] = None, describe: bool = False) -> dict:
-    """Search one cell and return its record (see :mod:`.outcome`); failures come back as records, not exceptions.
+    """Search one cell and return its record (:func:`~mango_widgets.records.search_record.search_record`); failures are records too.
 
     ``warm_start`` ({"from": key, "index": grid index or None}) starts the search from the MEI of the
     cell it depends on (no index: that cell found none, so the search starts cold and says so);
@@ -90,21 +90,21 @@ def run_cell(cell: Cell, source, cache: Optional[ModelCache] = None, keep_indice
         if warm_start is not None and warm_start.get("index") is not None:
             search.optimizer.warm_start_from(np.asarray(warm_start["index"], dtype=np.int64))
     except Exception as error:  # a bad cell (unknown layer, method, missing weights): record it, go on
-        return {**failure_outcome(error), **({"worker": worker} if worker else {})}
+        return {**failure_record(error), **({"worker": worker} if worker else {})}
     try:
         search.run()
     except Exception:  # the search keeps its history and error; the record says what happened
         pass
     if search.interrupted:  # Ctrl-C / SIGTERM: the sweep stops; this cell is not a failure, it reruns on resume
         raise KeyboardInterrupt(f"interrupted during {cell.key}")
-    record = search_outcome(search, model_sha256, generator_sha256, started=started, keep_indices=keep_indices)
+    record = search_record(search, model_sha256, generator_sha256, started=started, keep_indices=keep_indices)
     if warm_start is not None:
         record["warm_start"] = {"from": warm_start.get("from"), "started_warm": warm_start.get("index") is not None}
-    if describe and record["status"] == "done" and record.get("mei_image") is not None and record["best"] > 0:
+    if describe and record["status"] == "done" and record["arrays"]["mei_image"] is not None and record["best"] > 0:
         from mango_widgets.analysis.description import describe_mei
 
         try:
-            record["description"] = describe_mei(network, record["mei_image"])
+            record["description"] = describe_mei(network, record["arrays"]["mei_image"])
         except Exception as error:  # the search itself is fine: keep it, say why it has no description
             record["description"] = {"error": f"{type(error).__name__}: {error}"}
     if worker:

@@ -117,8 +117,8 @@ def legacy_to_store(path, store, network: str = "demo", generator=None) -> int:
             result = {
                 "status": "done", "state": record.get("state", "finished"), "best": None if silent else float(record["best"]),
                 "best_query": None if silent else record.get("best_query"), "queries": int(record["queries"]),
-                "mei_index": None if silent else index.tolist(), "mei_image": image,
-                "mei_latent": None if image is None else generator.grid.to_latent(index[None])[0],
+                "mei_index": None if silent else index.tolist(),
+                "arrays": {"mei_image": image, "mei_latent": None if image is None else generator.grid.to_latent(index[None])[0]},
                 "wall_seconds": record.get("wall_seconds"),
                 "config": {"method": record["method"], "seed": record["seed"], "budget": record["budget"], "T": record["T"],
                            "network": record.get("network"), "generator": record.get("generator"), "target": record.get("target"),

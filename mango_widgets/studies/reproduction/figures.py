@@ -12,6 +12,7 @@ from typing import List
 
 import numpy as np
 
+from mango_widgets.analysis.static_figures import finish_over_training
 from mango_widgets.analysis.statistics import bootstrap_ci
 from mango_widgets.studies.reproduction.gallery import draw_generator_meis, draw_layer_gallery, draw_neuron_track, pick_labile_neuron
 
@@ -101,16 +102,7 @@ def draw_activation_over_training(ax, neurons, layers: List[str], accuracy: dict
         stats = np.array([_ci(rows.loc[rows["epoch"] == e, "activation"]) for e in epochs], dtype=float)
         line, = ax.plot(epochs, stats[:, 0], marker="o", ms=3, label=layer)
         ax.fill_between(epochs, stats[:, 1], stats[:, 2], color=line.get_color(), alpha=0.15)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("activation of the best MEI (95% CI)")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
-    if accuracy:
-        twin = ax.twinx()
-        keys = sorted(accuracy)
-        twin.plot(keys, [accuracy[k] for k in keys], color="black", ls="--")
-        twin.set_ylabel("held-out accuracy (dashed)")
-        twin.set_ylim(0, 1)
+    finish_over_training(ax, "activation of the best MEI (95% CI)", accuracy)
 
 
 def draw_tracks(ax, tracks, layers: List[str]) -> None:
