@@ -600,6 +600,8 @@ def test_what_is_not_a_model_source_is_refused_with_what_it_lacks(checkpoint_sou
         MEIExplorer.from_source("nope")
     with pytest.raises(ConfigError, match=r"no checkpoint for epochs \[5\] in 'tiny'; saved epochs are \[1, 2\]"):
         MEIExplorer.from_source(checkpoint_source, epoch=[2, 5])
+    with pytest.raises(ConfigError, match="T must be >= 1, got 0; T is the exposure in time steps"):
+        MangoApp.from_source(checkpoint_source, T=0)
 
 
 def test_demo_app_runs_on_the_demo_source_or_says_the_weights_are_missing(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ from traitlets import Int, Unicode
 
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import OUTPUT, Network
-from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.errors import ConfigError, unknown_choice, whole_number
 from mango_widgets.models.source import ModelSource, model_source
 
 NetworkSource = Union[Network, Callable[[], Network]]
@@ -61,11 +61,11 @@ class NetworkChoices:
         first use and exposed for ``T`` steps (default: the source's); ``label(epoch)`` names it in the dropdown."""
         source = model_source(source)
         saved = source.epochs()
-        chosen = saved if epochs is None else sorted({int(epoch) for epoch in epochs})
+        chosen = saved if epochs is None else sorted({whole_number(epoch, "epoch") for epoch in epochs})
         missing = [epoch for epoch in chosen if epoch not in saved]
         if missing or not chosen:
             raise ConfigError(f"no checkpoint for epochs {missing or chosen} in {source.name!r}; saved epochs are {saved}")
-        T = source.default_T() if T is None else int(T)
+        T = source.default_T() if T is None else whole_number(T, "T", minimum=1, fix="T is the exposure in time steps")
         label = label or checkpoint_labeller(source, saved)
         labels = {epoch: label(epoch) for epoch in chosen}
         if len(set(labels.values())) < len(labels):
