@@ -1,9 +1,11 @@
 """Exceptions that name the problem and the fix; every user-facing error derives from them."""
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 
 class MangoError(Exception):
@@ -53,3 +55,18 @@ def seed_number(seed) -> int:
     if value > MAX_SEED:
         raise ConfigError(f"seed must be at most {MAX_SEED} (2**32 - 1), got {seed!r}")
     return value
+
+
+def reports_errors(main: Callable[..., int]) -> Callable[..., int]:
+    """A command's entry point that prints a toolkit error as ``error: ...`` on stderr and returns the exit
+    status 2, instead of a traceback (the message already names the fix)."""
+
+    @functools.wraps(main)
+    def run(*args, **kwargs) -> int:
+        try:
+            return main(*args, **kwargs)
+        except MangoError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+
+    return run

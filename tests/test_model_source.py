@@ -5,7 +5,7 @@ import pickle
 import pytest
 import torch
 
-from mango_widgets import ConfigError, Generator, LatentGrid, WeightsError
+from mango_widgets import ConfigError, WeightsError
 from mango_widgets.engine import Sweep
 from mango_widgets.engine.spec import model_source
 from mango_widgets.models.source import CheckpointSource, DemoModels, ModelSource, check_source
@@ -13,25 +13,14 @@ from mango_widgets.models.trained import TrainedRunSource
 from tests import tiny_models as tm
 
 
-def tiny_generator(spacing: str = "uniform") -> Generator:
-    """Importable (so Dask could ship it): a constant-image generator on a small grid."""
-    return Generator(tm.ConstantImageGenerator(), LatentGrid(d=6, n=16, spacing=spacing), image_shape=(1, 2, 2))
-
-
 @pytest.fixture
 def checkpoints(tmp_path):
     """Two epochs of the tiny snnTorch net: at epoch 1 nothing spikes (zero conv weights)."""
-    silent, trained = tm.snntorch_step_net(), tm.snntorch_step_net()
-    with torch.no_grad():
-        silent.conv.weight.zero_()
-    files = {1: tmp_path / "e1.pt", 2: tmp_path / "e2.pt"}
-    torch.save(silent.state_dict(), files[1])
-    torch.save(trained.state_dict(), files[2])
-    return files
+    return tm.save_two_epochs(tmp_path)
 
 
 def test_every_source_kind_implements_the_interface(checkpoints):
-    source = CheckpointSource.from_files(tm.snntorch_step_net, checkpoints, tiny_generator, name="tiny", input_shape=(1, 2, 2))
+    source = CheckpointSource.from_files(tm.snntorch_step_net, checkpoints, tm.tiny_generator, name="tiny", input_shape=(1, 2, 2))
     for candidate in (DemoModels(), source, TrainedRunSource("spiking-resnet18-mnist")):
         assert isinstance(candidate, ModelSource)
         assert model_source(candidate) is candidate
@@ -42,7 +31,7 @@ def test_every_source_kind_implements_the_interface(checkpoints):
 
 
 def test_a_user_checkpoint_series_is_swept_like_the_demo(checkpoints, tmp_path):
-    source = CheckpointSource.from_files(tm.snntorch_step_net, checkpoints, tiny_generator, name="tiny", input_shape=(1, 2, 2))
+    source = CheckpointSource.from_files(tm.snntorch_step_net, checkpoints, tm.tiny_generator, name="tiny", input_shape=(1, 2, 2))
     sweep = Sweep(layers=["lif"], units=[0, 1], epochs="all", methods=["random"], budget=20, network=source, store=tmp_path / "s")
     sweep.run(client="inline", progress=None)
     frame = sweep.results()

@@ -30,6 +30,7 @@ from mango_widgets.widgets.figures import state_traces  # noqa: E402
 from mango_widgets.widgets.methods import DEFAULT_METHOD, method_name, offered_methods  # noqa: E402
 from mango_widgets.widgets.plotly_loader import PLOTLY_PATH, PLOTLY_PATH_ENV  # noqa: E402
 from mango_widgets.widgets.warmup import WARM_METHODS, Warmup  # noqa: E402
+from tests import tiny_models as tm  # noqa: E402
 
 WAIT_S = 180  # bound on every wait for a run
 
@@ -540,6 +541,82 @@ def test_app_notebook_runs(tmp_path):
     assert "--MappingKernelManager.cull_idle_timeout=300" in argv and "--MappingKernelManager.cull_connected=False" in argv
     bare = voila_argv(_parser().parse_args(["--preheat", "0", "--cull-after", "0"]))
     assert not any("preheat" in a or "cull" in a for a in bare)
+
+
+# ------------------------------------------------------------------ built on a model source
+@pytest.fixture
+def checkpoint_source(tmp_path):
+    """A user's model family: the tiny snnTorch net at two epochs (silent at epoch 1) and a tiny generator."""
+    from mango_widgets.models.source import CheckpointSource
+
+    return CheckpointSource.from_files(tm.snntorch_step_net, tm.save_two_epochs(tmp_path), tm.tiny_generator, name="tiny",
+                                       T=10, input_shape=(1, 2, 2))
+
+
+def test_widgets_take_their_networks_layers_and_generator_from_a_model_source(checkpoint_source):
+    explorer = MEIExplorer.from_source(checkpoint_source, methods=("random",), budget=40, threads=1,
+                                       update_seconds=0.05, min_interval=0.05)
+    assert explorer.picker.network_dropdown.options == ("tiny, epoch 2", "tiny, epoch 1")  # every checkpoint, last first
+    units = checkpoint_source.layer_units()
+    options = explorer.picker.layer_dropdown.options
+    assert [value for _, value in options] == [*units, "output"]
+    expected = [f"{name}  ({count} units" for name, count in units.items()]  # each with the source's unit count
+    assert [label[: len(prefix)] for (label, _), prefix in zip(options, expected)] == expected
+    assert explorer.generator.grid.d == 6 and explorer.generator.grid.n == 16  # the source's generator
+    best = {}
+    for label in ("tiny, epoch 1", "tiny, epoch 2"):  # each epoch's own weights: silent at epoch 1
+        explorer.select(network=label, layer="lif", unit=1)
+        assert explorer.run() and explorer.wait(WAIT_S)
+        search = explorer.searches["random"]
+        assert search.state == "finished" and search.objective.network.T == 10
+        best[label] = search.history.best_value
+    assert best["tiny, epoch 1"] == 0 < best["tiny, epoch 2"]
+    assert MEIExplorer.from_source(checkpoint_source, epoch=1, T=7).picker.network.T == 7
+    assert LayerOverview.from_source(checkpoint_source, epoch=1).picker.network_dropdown.options == ("tiny, epoch 1",)
+
+
+def test_the_app_on_a_model_source_shares_each_checkpoint_between_its_tabs(checkpoint_source):
+    app = MangoApp.from_source(checkpoint_source, accuracy={1: 0.1, 2: 0.9}, warm=False,
+                               explorer=dict(methods=("random",), threads=1))
+    assert app.tabs.titles == ("MEI explorer", "Layer overview", "Epochs")  # two checkpoints: an epoch tab
+    study = app.epoch_tab.study
+    assert study.labels == {1: "tiny, epoch 1", 2: "tiny, epoch 2"} and study.accuracy == {1: 0.1, 2: 0.9}
+    assert study.network_at(2) is app.explorer.networks.get("tiny, epoch 2") is app.overview.picker.network  # built once
+    assert app.epoch_tab.track_epochs.value == "1, 2"
+    app._open_from_epochs("lif", 1, 1, None)  # a neuron opened from the epoch tab picks that checkpoint
+    assert app.explorer.picker.network_dropdown.value == "tiny, epoch 1" and app.explorer.picker.target == "lif:1"
+    single = MangoApp.from_source(checkpoint_source, epoch=2, warm=False)
+    assert single.tabs.titles == ("MEI explorer", "Layer overview") and single.epoch_tab is None
+    assert single.explorer.picker.network_dropdown.options == ("tiny, epoch 2",)
+
+
+def test_what_is_not_a_model_source_is_refused_with_what_it_lacks(checkpoint_source):
+    from mango_widgets.widgets.epoch_tab import EpochTab
+
+    for build in (MEIExplorer.from_source, LayerOverview.from_source, MangoApp.from_source, EpochTab.from_source):
+        with pytest.raises(ConfigError, match="dict is not a model source: it lacks name, epochs, default_T, layer_units"):
+            build({"network": "tiny"})
+    with pytest.raises(ConfigError, match="unknown network 'nope'"):
+        MEIExplorer.from_source("nope")
+    with pytest.raises(ConfigError, match=r"no checkpoint for epochs \[5\] in 'tiny'; saved epochs are \[1, 2\]"):
+        MEIExplorer.from_source(checkpoint_source, epoch=[2, 5])
+    with pytest.raises(ConfigError, match="T must be >= 1, got 0; T is the exposure in time steps"):
+        MangoApp.from_source(checkpoint_source, T=0)
+
+
+def test_demo_app_runs_on_the_demo_source_or_says_the_weights_are_missing(tmp_path, monkeypatch):
+    from mango_widgets.models.source import DemoModels
+    from mango_widgets.widgets import dashboard
+
+    app = dashboard.demo_app(fast=True, warm=False)
+    epochs = DemoModels().epochs()
+    assert app.epoch_tab.study.labels == {e: f"demo SNN, epoch {e}" for e in epochs}
+    assert app.explorer.picker.network_dropdown.value == f"demo SNN, epoch {epochs[-1]}" and "mango-note" not in app.header.value
+    monkeypatch.setattr(dashboard, "DemoModels", lambda: DemoModels(directory=str(tmp_path)))  # no weights there
+    missing = dashboard.demo_app(fast=True, warm=False)
+    assert "Demo weights not found" in missing.header.value and "untrained stand-in models" in missing.header.value
+    assert missing.explorer.picker.network_dropdown.options == ("untrained demo SNN (random weights)",)
+    assert missing.epoch_tab is None and missing.explorer.generator.name == "untrained-dcgan"
 
 
 # ------------------------------------------------------------------ epoch tab: stored study and live tracking

@@ -143,3 +143,24 @@ class ConstantImageGenerator(nn.Module):
     def forward(self, z):
         scale = (z.mean(dim=1) + 4) / 8  # in [0, 1] for latents on [-4, 4]
         return test_image(z.shape[0]) * scale.reshape(-1, 1, 1, 1)
+
+
+def tiny_generator(spacing: str = "uniform"):
+    """Importable (so Dask could ship it): the constant-image generator on a small grid (6 axes x 16 points)."""
+    from mango_widgets import Generator, LatentGrid
+
+    return Generator(ConstantImageGenerator(), LatentGrid(d=6, n=16, spacing=spacing), image_shape=(1, 2, 2))
+
+
+def save_two_epochs(folder) -> dict:
+    """Two epochs of ``snntorch_step_net`` state_dicts in ``folder``: at epoch 1 nothing spikes (zero conv
+    weights), at epoch 2 the known weights. Returns {epoch: path}."""
+    from pathlib import Path
+
+    silent, trained = snntorch_step_net(), snntorch_step_net()
+    with torch.no_grad():
+        silent.conv.weight.zero_()
+    files = {1: Path(folder) / "e1.pt", 2: Path(folder) / "e2.pt"}
+    torch.save(silent.state_dict(), files[1])
+    torch.save(trained.state_dict(), files[2])
+    return files

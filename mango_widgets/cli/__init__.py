@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from mango_widgets.errors import MangoError
+from mango_widgets.errors import reports_errors
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -84,17 +84,15 @@ def _methods() -> None:
         print(f"  {name:<12} {description}")
 
 
+@reports_errors
 def main(argv: Optional[List[str]] = None) -> int:
+    """The ``mango`` command: a pass-through subcommand's own entry point, or layers / methods / search."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] and argv[0] in PASS_THROUGH:
         import importlib
 
         module, _, function = PASS_THROUGH[argv[0]].partition(":")
-        try:
-            return getattr(importlib.import_module(module), function)(argv[1:]) or 0
-        except MangoError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        return getattr(importlib.import_module(module), function)(argv[1:]) or 0
     args = _parser().parse_args(argv)
     try:
         if args.command == "layers":
@@ -105,9 +103,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             from mango_widgets.cli.search import run_search
 
             return run_search(args)
-    except MangoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict
 
 from mango_widgets.core.network import Network
-from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.errors import ConfigError
+from mango_widgets.models.registry import add_named, named
 
 #: settings every recipe has (the loop in models/training/epochs.py reads them); the limits
 #: (None: all) keep that many images spread over a split, for quick runs and tests
@@ -43,17 +44,12 @@ RECIPES: Dict[str, Recipe] = {}
 
 def register_recipe(recipe: Recipe, replace: bool = False) -> Recipe:
     """Add a recipe (``replace=True`` to overwrite one of the same name)."""
-    if recipe.name in RECIPES and not replace:
-        raise ConfigError(f"recipe {recipe.name!r} is already registered; pass replace=True to overwrite it")
-    RECIPES[recipe.name] = recipe
-    return recipe
+    return add_named(RECIPES, recipe, "recipe", replace)
 
 
 def recipe(name: str) -> Recipe:
     """The recipe called ``name``."""
-    if name not in RECIPES:
-        raise unknown_choice("recipe", name, RECIPES)
-    return RECIPES[name]
+    return named(RECIPES, name, "recipe")
 
 
 def _demo_snn(settings: dict, device: str = "cpu") -> Network:

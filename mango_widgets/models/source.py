@@ -4,8 +4,9 @@ Sweeps, plans, ``mango reproduce`` and the epoch tools take a source instead of 
 themselves. A source is a small picklable value (Dask ships it to every task) that builds its
 models where they are used. :class:`ModelSource` is the interface; :class:`DemoModels` (the
 bundled demo SNN and DCGAN), :class:`CheckpointSource` (a user's architecture and per-epoch
-``state_dict`` files) and :class:`~mango_widgets.models.trained.TrainedRunSource` (a run of
-``mango train-long``) implement it; :func:`check_source` says what an object lacks.
+``state_dict`` files), :class:`~mango_widgets.models.trained.TrainedRunSource` (a run of
+``mango train-long``) and :class:`UntrainedDemoModels` (random weights) implement it;
+:func:`check_source` says what an object lacks.
 """
 from __future__ import annotations
 
@@ -98,6 +99,53 @@ class DemoModels:
         from mango_widgets.models.bundled import demo_generator
 
         return demo_generator(spacing=spacing, directory=self.directory)
+
+
+@dataclass(frozen=True)
+class UntrainedDemoModels:
+    """The demo architectures with fixed random weights (``seed``): one checkpoint, epoch 0 (before training).
+    A stand-in when the bundled weights are missing, and an untrained control for the trained network."""
+
+    name: str = "untrained demo SNN (random weights)"
+    seed: int = 0
+    T: int = 20
+
+    def epochs(self) -> List[int]:
+        """The one checkpoint: epoch 0, before any training."""
+        return [0]
+
+    def default_T(self) -> int:
+        """The T given when the source was made."""
+        return self.T
+
+    def layer_units(self) -> Dict[str, int]:
+        """Probe-able layers with their unit counts."""
+        return layer_units_at(self)
+
+    def network(self, epoch: int = 0, T: Optional[int] = None) -> Network:
+        """The demo SNN architecture with the random weights of ``seed`` (the same on every call)."""
+        import torch
+
+        from mango_widgets.models.architectures.demo_snn import demo_snn
+
+        if int(epoch) != 0:
+            raise ConfigError(f"no checkpoint for epoch {epoch}: the untrained stand-in has epoch 0 only")
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            module = demo_snn(threshold=0.3)  # a lower threshold than trained: random weights still make spikes
+        return Network(module, input_shape=(1, 28, 28), T=self.T if T is None else T, name="untrained-snn")
+
+    def generator(self, spacing: str = "uniform") -> Generator:
+        """The demo DCGAN architecture with the random weights of ``seed``, on a ``spacing`` grid."""
+        import torch
+
+        from mango_widgets.core.space import LatentGrid
+        from mango_widgets.models.architectures.dcgan import DCGANGenerator
+
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            module = DCGANGenerator().eval()
+        return Generator(module, LatentGrid(spacing=spacing), image_shape=(1, 28, 28), name="untrained-dcgan")
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from torch.nn import functional as F
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import Network
 from mango_widgets.core.space import LatentGrid
-from mango_widgets.errors import ConfigError, WeightsError, unknown_choice
+from mango_widgets.errors import ConfigError, WeightsError
 from mango_widgets.models.checkpoints import load_state_dict, read_json_manifest
 from mango_widgets.models.datasets import dataset_spec
+from mango_widgets.models.registry import add_named, named
 
 #: version of the JSON sidecar written by :func:`save`
 FORMAT = 1
@@ -70,31 +71,22 @@ GENERATORS: Dict[str, GeneratorEntry] = {}
 
 def register_network(entry: NetworkEntry, replace: bool = False) -> NetworkEntry:
     """Add a network entry (``replace=True`` to overwrite one of the same name)."""
-    return _register(NETWORKS, entry, replace)
+    return add_named(NETWORKS, entry, "network", replace)
 
 
 def register_generator(entry: GeneratorEntry, replace: bool = False) -> GeneratorEntry:
     """Add a generator entry (``replace=True`` to overwrite one of the same name)."""
-    return _register(GENERATORS, entry, replace)
-
-
-def _register(table, entry, replace):
-    if entry.name in table and not replace:
-        raise ConfigError(f"{entry.name!r} is already registered; pass replace=True to overwrite it")
-    table[entry.name] = entry
-    return entry
+    return add_named(GENERATORS, entry, "generator", replace)
 
 
 def network_entry(name: str) -> NetworkEntry:
-    if name not in NETWORKS:
-        raise unknown_choice("network", name, NETWORKS)
-    return NETWORKS[name]
+    """The registered network entry called ``name``."""
+    return named(NETWORKS, name, "network")
 
 
 def generator_entry(name: str) -> GeneratorEntry:
-    if name not in GENERATORS:
-        raise unknown_choice("generator", name, GENERATORS)
-    return GENERATORS[name]
+    """The registered generator entry called ``name``."""
+    return named(GENERATORS, name, "generator")
 
 
 def describe() -> Dict[str, str]:

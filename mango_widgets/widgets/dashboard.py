@@ -1,4 +1,8 @@
-"""The app: explorer, layer overview and epoch tab, wired together; the demo models as default.
+"""The app: explorer, layer overview and epoch tab, wired together on a model source; the demo models as default.
+
+:meth:`MangoApp.from_source` builds it on any :class:`~mango_widgets.models.source.ModelSource` (one
+network per checkpoint, shared by the tabs); :func:`demo_app` is that on the bundled demo models,
+or on untrained stand-ins, with a note saying so, when the weights are missing.
 
 Opening a unit from the overview shows it, with the MEI the overview found, in the explorer;
 opening a neuron from the epoch tab selects that epoch's network and neuron there. While the
@@ -12,19 +16,22 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import ipywidgets as widgets
 import numpy as np
 
 from mango_widgets.core.generator import Generator
+from mango_widgets.core.network import Network
 from mango_widgets.errors import WeightsError
+from mango_widgets.models.source import DemoModels, ModelSource, UntrainedDemoModels
 from mango_widgets.widgets.epoch_tab import EpochStudy, EpochTab
-from mango_widgets.widgets.explorer import DatasetSource, MEIExplorer
+from mango_widgets.widgets.explorer import MEIExplorer
 from mango_widgets.widgets.images import zoomable
+from mango_widgets.widgets.mei_context import DatasetSource
 from mango_widgets.widgets.methods import DEFAULT_METHODS
 from mango_widgets.widgets.overview import LayerOverview
-from mango_widgets.widgets.pickers import NetworkSource, as_choices
+from mango_widgets.widgets.pickers import NetworkChoices, NetworkSource, as_choices, source_models
 from mango_widgets.widgets.plotly_loader import make_loader
 from mango_widgets.widgets.warmup import Warmup, warm_optimizers, warm_plots
 
@@ -71,6 +78,21 @@ class MangoApp(widgets.VBox):
         if warm:
             self.warmup.start()
 
+    @classmethod
+    def from_source(cls, source: Union[str, ModelSource], epoch: Union[None, int, Sequence[int]] = None,
+                    T: Optional[int] = None, spacing: str = "uniform", label: Optional[Callable[[int], str]] = None,
+                    accuracy: Optional[Dict[int, float]] = None, study_folder: Optional[Path] = None,
+                    epoch_tab: Optional[bool] = None, **options) -> MangoApp:
+        """The app on a model source (or its name, e.g. ``"demo"``): one network per checkpoint (``epoch``: one or
+        some), exposed for ``T`` steps, named ``label(epoch)``, shared by the tabs; the source's generator on a
+        ``spacing`` grid. The epoch tab (default: when there are several checkpoints or a ``study_folder``) shows
+        ``accuracy`` per epoch and the stored study in ``study_folder``. ``options`` go to the constructor."""
+        generator, networks = source_models(source, epoch, T, spacing, label)
+        if epoch_tab is None:
+            epoch_tab = len(networks.epochs) > 1 or study_folder is not None
+        study = EpochStudy.of_networks(networks, accuracy=dict(accuracy or {}), folder=study_folder) if epoch_tab else None
+        return cls(generator, networks, study=study, **options)
+
     def _tab_changed(self, change) -> None:
         if self.epoch_tab is not None and change.new == 2:
             self.epoch_tab.activate()
@@ -108,20 +130,10 @@ def fast_mode() -> bool:
     return os.environ.get("MANGO_FAST") == "1"
 
 
-def stand_in_models() -> Tuple[Generator, dict]:
-    """Untrained demo architectures with fixed random weights (when the trained weights are absent)."""
-    import torch
-
-    from mango_widgets.core.network import Network
-    from mango_widgets.core.space import LatentGrid
-    from mango_widgets.models.architectures.dcgan import DCGANGenerator
-    from mango_widgets.models.architectures.demo_snn import demo_snn
-
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        generator = Generator(DCGANGenerator().eval(), LatentGrid(), image_shape=(1, 28, 28), name="untrained-dcgan")
-        network = Network(demo_snn(threshold=0.3), input_shape=(1, 28, 28), T=20, name="untrained-snn")
-    return generator, {"untrained demo SNN (random weights)": network}
+def stand_in_models() -> Tuple[Generator, Dict[str, Network]]:
+    """The untrained demo architectures with fixed random weights (:class:`UntrainedDemoModels`): generator and network."""
+    source = UntrainedDemoModels()
+    return source.generator(), {source.name: source.network(0)}
 
 
 def demo_label(epoch: int) -> str:
@@ -129,19 +141,19 @@ def demo_label(epoch: int) -> str:
     return f"demo SNN, epoch {epoch}"
 
 
-def demo_models() -> Tuple[Generator, dict, Optional[str]]:
+def missing_weights_note(error: WeightsError) -> str:
+    """The note shown above the app when it runs on untrained stand-ins."""
+    return f"Demo weights not found ({error}); showing untrained stand-in models with random weights."
+
+
+def demo_models() -> Tuple[Generator, NetworkChoices, Optional[str]]:
     """The bundled demo generator and one lazily built demo SNN per saved training epoch
     (last epoch first), plus a note. Falls back to untrained stand-ins, with a note saying
     so, when the bundled weights are missing."""
-    from mango_widgets.models.bundled import demo_epochs, demo_generator, demo_network
-
     try:
-        generator = demo_generator()
-        epochs = demo_epochs()
+        generator, networks = source_models(DemoModels(), label=demo_label)
     except WeightsError as error:
-        generator, networks = stand_in_models()
-        return generator, networks, f"Demo weights not found ({error}); showing untrained stand-in models with random weights."
-    networks = {demo_label(e): (lambda e=e: demo_network(epoch=e)) for e in reversed(epochs)}
+        return (*source_models(UntrainedDemoModels()), missing_weights_note(error))
     return generator, networks, None
 
 
@@ -157,22 +169,21 @@ def demo_study_folder() -> Optional[Path]:
     return legacy if any(legacy.glob("records*.jsonl*")) else None
 
 
-def demo_app(fast: Optional[bool] = None) -> MangoApp:
-    """The app on the demo models; ``fast`` (default: $MANGO_FAST=1) gives small budgets."""
+def demo_app(fast: Optional[bool] = None, warm: bool = True) -> MangoApp:
+    """The app on the demo models (:class:`DemoModels`), or on untrained stand-ins with a note when the bundled
+    weights are missing; ``fast`` (default: $MANGO_FAST=1) gives small budgets; ``warm`` as for :class:`MangoApp`."""
     start = time.perf_counter()
     fast = fast_mode() if fast is None else fast
-    generator, networks, note = demo_models()
-    choices = as_choices(networks)
-    study = dataset = None
-    if note is None:  # the trained demo weights are there
-        from mango_widgets.models.bundled import demo_accuracy, demo_epochs
+    options = dict(explorer=dict(budget=200 if fast else 2000, methods=DEFAULT_METHODS),
+                   overview=dict(budget=100 if fast else 500, count=4 if fast else 8), warm=warm)
+    try:
+        from mango_widgets.models.bundled import demo_accuracy
         from mango_widgets.studies.neuron_context import demo_dataset
 
-        study = EpochStudy(network_at=lambda e: choices.get(demo_label(e)), labels={e: demo_label(e) for e in demo_epochs()},
-                           accuracy=demo_accuracy(), folder=demo_study_folder())
-        dataset = lambda: demo_dataset("heldout")  # noqa: E731 - loaded when first needed
-    app = MangoApp(generator, choices, explorer=dict(budget=200 if fast else 2000, methods=DEFAULT_METHODS),
-                   overview=dict(budget=100 if fast else 500, count=4 if fast else 8), study=study, dataset=dataset, note=note)
+        app = MangoApp.from_source(DemoModels(), label=demo_label, accuracy=demo_accuracy(), study_folder=demo_study_folder(),
+                                   epoch_tab=True, dataset=lambda: demo_dataset("heldout"), **options)  # dataset: loaded when first needed
+    except WeightsError as error:
+        app = MangoApp.from_source(UntrainedDemoModels(), note=missing_weights_note(error), **options)
     # one line for whoever runs the server (the kernel's own stderr): when this kernel's app was ready
     print(f"[mango] app built in {time.perf_counter() - start:.1f} s (pid {os.getpid()})", file=sys.__stderr__, flush=True)
     return app

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import ipywidgets as widgets
 
@@ -20,9 +20,11 @@ from mango_widgets.analysis.selectivity import SelectivityCriteria
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import Network
 from mango_widgets.errors import ConfigError
+from mango_widgets.models.source import ModelSource
 from mango_widgets.widgets.epoch_explorer import EpochExplorer, prepare
-from mango_widgets.widgets.explorer import error_box, error_text
 from mango_widgets.widgets.export_panel import start_folder
+from mango_widgets.widgets.messages import error_box, error_text
+from mango_widgets.widgets.pickers import NetworkChoices, source_models
 from mango_widgets.widgets.plotly_loader import PlotlyLoader
 
 #: the file a live tracking writes (``studies.live_tracking.RECORDS_FILE``)
@@ -41,6 +43,15 @@ class EpochStudy:
     folder: Optional[Path] = None
     layers: Optional[Sequence[str]] = None
     criteria: SelectivityCriteria = field(default_factory=SelectivityCriteria)
+
+    @classmethod
+    def of_networks(cls, networks: NetworkChoices, **fields) -> EpochStudy:
+        """The study of networks that are checkpoints of one model source (``NetworkChoices.from_source``),
+        sharing them (each network is built once for every tab); ``fields``: accuracy, folder, layers, criteria."""
+        if not networks.epochs:
+            raise ConfigError("the epoch tab needs networks that are checkpoints of one model source: "
+                              "build them with NetworkChoices.from_source (or give network_at and labels)")
+        return cls(network_at=networks.at_epoch, labels=dict(networks.epochs), **fields)
 
     @property
     def epochs(self) -> List[int]:
@@ -117,6 +128,15 @@ class EpochTab(widgets.VBox):
         self.add_class("mango-epoch-tab")
         self.track_button.on_click(lambda _button: self.track())
         self.track_stop.on_click(lambda _button: self._stop.set())
+
+    @classmethod
+    def from_source(cls, source: Union[str, ModelSource], T: Optional[int] = None, spacing: str = "uniform",
+                    label: Optional[Callable[[int], str]] = None, accuracy: Optional[Dict[int, float]] = None,
+                    folder: Optional[Path] = None, **options) -> EpochTab:
+        """The tab on every checkpoint of a model source (or its name); ``accuracy`` per epoch and a ``folder`` of
+        stored records are optional; ``options`` go to the constructor."""
+        generator, networks = source_models(source, None, T, spacing, label)
+        return cls(EpochStudy.of_networks(networks, accuracy=dict(accuracy or {}), folder=folder), generator, **options)
 
     def _intro(self) -> str:
         if self.study.folder is None:

@@ -5,7 +5,8 @@ the order ticked, budget, seed), answers at once ("starting…", or "waiting for
 and a starter thread builds one :class:`~mango_widgets.core.search.Search` per method and starts
 them; a :class:`~.updates.LiveRun` writes their progress in throttled batches. When the run
 ends, what the network sees in each MEI and the dataset images that excite the neuron most are
-computed off the UI thread (:mod:`mango_widgets.studies.neuron_context`).
+computed off the UI thread (:mod:`~.mei_context`). :meth:`MEIExplorer.from_source` builds it on a
+model source (one network per checkpoint).
 """
 from __future__ import annotations
 
@@ -22,32 +23,22 @@ from traitlets import Bool
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.search import Search
-from mango_widgets.errors import ConfigError, MangoError
+from mango_widgets.errors import ConfigError
+from mango_widgets.models.source import ModelSource
 from mango_widgets.records.curves import activation_axis, curve_of, query_seconds, write_curves
 from mango_widgets.records.export import export_searches
-from mango_widgets.studies.neuron_context import DatasetActivations, class_guess
 from mango_widgets.widgets.curve import COLORS, CurvePanel
 from mango_widgets.widgets.export_panel import ExportPanel, export_summary_html
 from mango_widgets.widgets.images import STYLE
+from mango_widgets.widgets.mei_context import DatasetSource, MEIContext
+from mango_widgets.widgets.messages import error_box, error_text
 from mango_widgets.widgets.methods import DEFAULT_METHODS, MethodPicker, run_method_name
-from mango_widgets.widgets.panels import MethodPanel, best_distinct, dataset_html, guess_html
-from mango_widgets.widgets.pickers import NetworkSource, TargetPicker, as_choices
+from mango_widgets.widgets.panels import MethodPanel, best_distinct
+from mango_widgets.widgets.pickers import NetworkSource, TargetPicker, as_choices, source_models
 from mango_widgets.widgets.plotly_loader import PlotlyLoader
 from mango_widgets.widgets.progress import RunProgress
 from mango_widgets.widgets.updates import LiveRun
 from mango_widgets.widgets.warmup import Warmup
-
-DatasetSource = Union[DatasetActivations, Callable[[], DatasetActivations], None]
-
-
-def error_text(error: BaseException) -> str:
-    """The message shown for an error: exactly the API's message for the toolkit's own errors."""
-    return str(error) if isinstance(error, MangoError) else f"{type(error).__name__}: {error}"
-
-
-def error_box(message: str, escape: bool = True) -> str:
-    text = html.escape(message) if escape else message
-    return f'<div style="color:#b00020;white-space:pre-wrap">⚠ {text}</div>'
 
 
 class MEIExplorer(widgets.VBox):
@@ -76,7 +67,7 @@ class MEIExplorer(widgets.VBox):
         self.generator, self.networks = generator, as_choices(networks)
         self.update_seconds, self.update_queries, self.min_interval = update_seconds, update_queries, min_interval
         self.candidate_count, self.threads = int(candidates), threads
-        self.dataset_source, self.warmup = dataset, warmup
+        self.context, self.warmup = MEIContext(dataset), warmup
         self.searches: Dict[str, Search] = {}
         self.live: Optional[LiveRun] = None
         self.run_label, self.run_target, self.run_origin = "", "", "explorer"
@@ -86,7 +77,6 @@ class MEIExplorer(widgets.VBox):
         self._cancel = False
         self._control = threading.Lock()
         self._threads: List[threading.Thread] = []
-        self._dataset: Optional[DatasetActivations] = None
         self.panels: Dict[str, MethodPanel] = {}
 
         self.picker = TargetPicker(self.networks, with_unit=True)
@@ -106,8 +96,7 @@ class MEIExplorer(widgets.VBox):
         self.error_html.add_class("mango-error")
         self.curve = CurvePanel(plotly_loader)
         self.panel_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-        self.dataset_html = widgets.HTML("")
-        self.dataset_html.add_class("mango-dataset-html")
+        self.dataset_html = self.context.html
         self.export_panel = ExportPanel(export_folder)
         run_controls = widgets.VBox([widgets.HBox([self.budget_box, self.seed_box], layout=widgets.Layout(flex_flow="row wrap")),
                                      self.concurrent_box, widgets.HBox([self.run_button, self.stop_button])]
@@ -122,6 +111,16 @@ class MEIExplorer(widgets.VBox):
         self.stop_button.on_click(lambda _button: self.stop())
         self.export_panel.button.on_click(lambda _button: self._export_clicked())
         self.observe(lambda _change: self._sync_disabled(), ["running", "frozen"])
+
+    @classmethod
+    def from_source(cls, source: Union[str, ModelSource], epoch: Union[None, int, Sequence[int]] = None,
+                    T: Optional[int] = None, spacing: str = "uniform", label: Optional[Callable[[int], str]] = None,
+                    **options) -> MEIExplorer:
+        """The explorer on a model source (or its name, e.g. ``"demo"``): one network per checkpoint (``epoch``: one
+        or some), exposed for ``T`` steps (default: the source's), named ``label(epoch)``; the source's generator on
+        a ``spacing`` grid. ``options`` go to the constructor."""
+        generator, networks = source_models(source, epoch, T, spacing, label)
+        return cls(generator, networks, **options)
 
     # ------------------------------------------------------------- the API
     @property
@@ -225,7 +224,7 @@ class MEIExplorer(widgets.VBox):
         self.searches, self.live = {}, None
         self.panels = {}
         self.panel_box.children = []
-        self.dataset_html.value = ""
+        self.context.clear()
         self.export_panel.result.value = ""
         self.export_panel.button.disabled = True
         self.curve.clear()
@@ -299,7 +298,7 @@ class MEIExplorer(widgets.VBox):
             label = labels[name] + ("" if self.run_origin == "explorer" else f" · {self.run_origin}")
             self.panels[name] = MethodPanel(name, label, COLORS[i % len(COLORS)])
         self.panel_box.children = [panel.box for panel in self.panels.values()]
-        self.dataset_html.value = ""
+        self.context.clear()
         y_title, y_range = self._axis_title()
         self.curve.begin(list(self.searches), self._title(), y_title, y_range, budget, labels=labels)
         self.progress.begin(self.searches, self.run_target, self.run_label)
@@ -358,29 +357,8 @@ class MEIExplorer(widgets.VBox):
 
     def _describe(self, generation: int, searches: Dict[str, Search]) -> None:
         """Off the UI thread: the network's classes on each MEI, then the dataset images that excite the neuron most."""
-        network = self.networks.get(self.run_label)
-        target = self.run_target
-        for name, search in searches.items():
-            if search.mei is not None and search.mei.image is not None and generation == self._generation:
-                try:
-                    self.panels[name].guess.value = guess_html(class_guess(network, search.mei.image))
-                except Exception as error:
-                    reason = html.escape(error_text(error))
-                    self.panels[name].guess.value = f"<span class='mango-note-small'>no class guess: {reason}</span>"
-        if self.dataset_source is None or generation != self._generation:
-            return
-        try:
-            if self._dataset is None:
-                self.dataset_html.value = dataset_html(None, target, "dataset", "loading the dataset…")
-                source = self.dataset_source
-                self._dataset = source if isinstance(source, DatasetActivations) else source()
-            self.dataset_html.value = dataset_html(None, target, self._dataset.name,
-                                                   f"running the {len(self._dataset):,} images through {network.name}…")
-            top = self._dataset.top_images(network, target, count=8)
-            if generation == self._generation:
-                self.dataset_html.value = dataset_html(top, target, self._dataset.name)
-        except Exception as error:
-            self.dataset_html.value = dataset_html(None, target, "dataset", f"could not rank the dataset: {error_text(error)}")
+        self.context.describe(self.networks.get(self.run_label), self.run_target, searches, self.panels,
+                              current=lambda: generation == self._generation)
 
     def _show_error(self, message: str, escape: bool = True) -> None:
         self.error_html.value = error_box(message, escape)

@@ -21,10 +21,11 @@ after creation (hide unused traces).
 """
 from __future__ import annotations
 
+import functools
 import time
 from contextlib import contextmanager, nullcontext
 from copy import deepcopy
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import plotly.graph_objects as go
 
@@ -35,6 +36,18 @@ FIGURE_WIDTH = 900
 CONFIG = {"displaylogo": False}
 #: layout keys never re-sent with each edit (they do not change, and the template is large)
 STATIC_LAYOUT = ("template",)
+
+
+def _once_drawn(send: Callable) -> Callable:
+    """plotly's edit message ``send``, sent only once a browser view has drawn the figure (before that, nothing:
+    not even plotly's edit bookkeeping, since no view would answer it)."""
+
+    @functools.wraps(send)
+    def send_once_drawn(figure, *args, **kwargs):
+        if figure._drawn:
+            send(figure, *args, **kwargs)
+
+    return send_once_drawn
 
 
 class WholeFigureWidget(go.FigureWidget):
@@ -50,25 +63,14 @@ class WholeFigureWidget(go.FigureWidget):
     # edit messages wait until a view has drawn the figure: one arriving while plotly.js is still drawing
     # breaks the drawing (the view then never answers and never shows later edits); the view draws the
     # state, and the first answer triggers one whole-figure message
+    _send_restyle_msg = _once_drawn(go.FigureWidget._send_restyle_msg)
+    _send_relayout_msg = _once_drawn(go.FigureWidget._send_relayout_msg)
+    _send_addTraces_msg = _once_drawn(go.FigureWidget._send_addTraces_msg)
+    _send_deleteTraces_msg = _once_drawn(go.FigureWidget._send_deleteTraces_msg)
+
     def _send_update_msg(self, *args, **kwargs):
         if self._drawn and not self._quiet:  # inside editing(): the whole figure follows in one message
             super()._send_update_msg(*args, **kwargs)
-
-    def _send_restyle_msg(self, *args, **kwargs):
-        if self._drawn:
-            super()._send_restyle_msg(*args, **kwargs)
-
-    def _send_relayout_msg(self, *args, **kwargs):
-        if self._drawn:
-            super()._send_relayout_msg(*args, **kwargs)
-
-    def _send_addTraces_msg(self, *args, **kwargs):
-        if self._drawn:
-            super()._send_addTraces_msg(*args, **kwargs)
-
-    def _send_deleteTraces_msg(self, *args, **kwargs):
-        if self._drawn:
-            super()._send_deleteTraces_msg(*args, **kwargs)
 
     def open(self):
         if self._open_now:

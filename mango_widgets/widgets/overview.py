@@ -8,7 +8,7 @@ unit, with the MEI found here, in the explorer.
 from __future__ import annotations
 
 import html
-from typing import Callable, Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import ipywidgets as widgets
 import numpy as np
@@ -19,10 +19,11 @@ from mango_widgets.core.network import OUTPUT
 from mango_widgets.core.objective import Objective
 from mango_widgets.core.search import Search
 from mango_widgets.errors import ConfigError
-from mango_widgets.widgets.explorer import error_box, error_text
+from mango_widgets.models.source import ModelSource
 from mango_widgets.widgets.images import STYLE, zoomable
+from mango_widgets.widgets.messages import error_box, error_text
 from mango_widgets.widgets.methods import DEFAULT_OVERVIEW_METHOD, check_methods, method_options
-from mango_widgets.widgets.pickers import NetworkSource, TargetPicker, as_choices, target_string
+from mango_widgets.widgets.pickers import NetworkSource, TargetPicker, as_choices, source_models, target_string
 from mango_widgets.widgets.updates import LiveControls, LiveRun
 from mango_widgets.widgets.warmup import Warmup
 
@@ -99,6 +100,15 @@ class LayerOverview(LiveControls, widgets.VBox):
         self.stop_button.on_click(lambda _button: self.stop())
         self.sort.observe(lambda _change: self._arrange(), "value")
         self.observe(lambda _change: self._sync_disabled(), ["running", "frozen"])
+
+    @classmethod
+    def from_source(cls, source: Union[str, ModelSource], epoch: Union[None, int, Sequence[int]] = None,
+                    T: Optional[int] = None, spacing: str = "uniform", label: Optional[Callable[[int], str]] = None,
+                    **options) -> LayerOverview:
+        """The overview on a model source, as :meth:`MEIExplorer.from_source <.explorer.MEIExplorer.from_source>`;
+        ``options`` go to the constructor."""
+        generator, networks = source_models(source, epoch, T, spacing, label)
+        return cls(generator, networks, **options)
 
     # ------------------------------------------------------------- the API
     def on_open(self, callback: Callable[[str, str, int], None]) -> None:

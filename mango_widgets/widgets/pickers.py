@@ -1,5 +1,8 @@
 """Choosing what to probe: a network (among several, built lazily), a layer, a unit.
 
+The networks come as :class:`Network` values or factories, or from a model source
+(:func:`source_models`: one network per checkpoint, built on first use, and the source's generator).
+
 The unit box is free text that handlers never write: whatever order the browser's messages
 arrive in (a slow kernel may handle a layer change after the unit typed next), the unit the
 user typed stays on screen, is checked against the layer shown, and an invalid one gets a
@@ -8,14 +11,18 @@ message with the valid range beside the box instead of being changed.
 from __future__ import annotations
 
 import html
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from functools import partial
+from numbers import Integral
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import ipywidgets as widgets
 import torch
 from traitlets import Int, Unicode
 
+from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import OUTPUT, Network
-from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.errors import ConfigError, unknown_choice, whole_number
+from mango_widgets.models.source import ModelSource, model_source
 
 NetworkSource = Union[Network, Callable[[], Network]]
 
@@ -25,9 +32,10 @@ PREFERRED_LAYER = "lif3"
 
 class NetworkChoices:
     """Networks by label. A value may be a :class:`Network` or a zero-argument factory that
-    builds one on first use (e.g. one demo checkpoint per training epoch)."""
+    builds one on first use (e.g. one checkpoint per training epoch). ``epochs`` maps the
+    checkpoint epoch -> label when the networks are checkpoints of one model source."""
 
-    def __init__(self, networks: Union[NetworkSource, Dict[str, NetworkSource]]):
+    def __init__(self, networks: Union[NetworkSource, Dict[str, NetworkSource]], epochs: Optional[Dict[int, str]] = None):
         if isinstance(networks, Network):
             networks = {networks.name: networks}
         elif not isinstance(networks, dict):
@@ -41,10 +49,45 @@ class NetworkChoices:
                 raise ConfigError(f"network {label!r} must be a Network or a factory returning one, got {type(value).__name__}")
         self._sources = dict(networks)
         self._built: Dict[str, Network] = {}
+        self.epochs = {int(epoch): label for epoch, label in (epochs or {}).items()}
+        unlabelled = {epoch: label for epoch, label in self.epochs.items() if label not in self._sources}
+        if unlabelled:
+            raise ConfigError(f"epochs {unlabelled} name networks that are not given; the networks are {self.labels}")
+
+    @classmethod
+    def from_source(cls, source: Union[str, ModelSource], epochs: Optional[Sequence[int]] = None, T: Optional[int] = None,
+                    label: Optional[Callable[[int], str]] = None) -> NetworkChoices:
+        """One network per checkpoint of ``source`` (``epochs``: some of them), last epoch first, each built on
+        first use and exposed for ``T`` steps (default: the source's); ``label(epoch)`` names it in the dropdown."""
+        source = model_source(source)
+        saved = source.epochs()
+        chosen = saved if epochs is None else sorted({whole_number(epoch, "epoch") for epoch in epochs})
+        missing = [epoch for epoch in chosen if epoch not in saved]
+        if missing or not chosen:
+            raise ConfigError(f"no checkpoint for epochs {missing or chosen} in {source.name!r}; saved epochs are {saved}")
+        T = source.default_T() if T is None else whole_number(T, "T", minimum=1, fix="T is the exposure in time steps")
+        label = label or checkpoint_labeller(source, saved)
+        labels = {epoch: label(epoch) for epoch in chosen}
+        if len(set(labels.values())) < len(labels):
+            raise ConfigError(f"label() gives two epochs the same name: {labels}; include the epoch in it")
+        return cls({labels[epoch]: partial(source.network, epoch, T) for epoch in reversed(chosen)}, epochs=labels)
 
     @property
     def labels(self) -> List[str]:
         return list(self._sources)
+
+    def __iter__(self):
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def at_epoch(self, epoch: int) -> Network:
+        """The network of checkpoint ``epoch`` (only for networks from a model source)."""
+        if int(epoch) not in self.epochs:
+            raise ConfigError(f"no network for epoch {epoch}; the epochs here are {sorted(self.epochs) or 'none'} "
+                              "(networks from a model source know their epochs: NetworkChoices.from_source)")
+        return self.get(self.epochs[int(epoch)])
 
     def get(self, label: str) -> Network:
         if label not in self._sources:
@@ -61,6 +104,21 @@ class NetworkChoices:
 def as_choices(networks) -> NetworkChoices:
     """``networks`` as NetworkChoices (shared as is, so two widgets build each network once)."""
     return networks if isinstance(networks, NetworkChoices) else NetworkChoices(networks)
+
+
+def checkpoint_labeller(source: ModelSource, epochs: Sequence[int]) -> Callable[[int], str]:
+    """The default network label: the source's name, with the epoch when it has several checkpoints."""
+    name = source.name or type(source).__name__
+    return (lambda epoch: f"{name}, epoch {epoch}") if len(epochs) > 1 else (lambda epoch: name)
+
+
+def source_models(source: Union[str, ModelSource], epoch: Union[None, int, Sequence[int]] = None, T: Optional[int] = None,
+                  spacing: str = "uniform", label: Optional[Callable[[int], str]] = None) -> Tuple[Generator, NetworkChoices]:
+    """What a widget needs from a model source (or its name, e.g. ``"demo"``): its generator on a ``spacing``
+    grid and its networks at every checkpoint (``epoch``: one or some), built on first use."""
+    source = model_source(source)
+    networks = NetworkChoices.from_source(source, [epoch] if isinstance(epoch, Integral) else epoch, T, label)
+    return source.generator(spacing), networks
 
 
 def class_count(network: Network) -> int:

@@ -24,7 +24,7 @@ import torch
 
 from mango_widgets.core.generator import Generator
 from mango_widgets.core.network import Network
-from mango_widgets.errors import MangoError
+from mango_widgets.errors import reports_errors
 from mango_widgets.models import zoo
 from mango_widgets.models.checkpoints import sha256_of
 from mango_widgets.models.trained import GENERATOR_KIND, MANIFEST, RUN_FORMAT
@@ -101,6 +101,7 @@ def bundle_generator(run, dest, samples: int = 1000, seed: int = 0) -> dict:
     return manifest
 
 
+@reports_errors
 def main(argv=None) -> int:
     """Entry point; 0 on success, 2 on a usage or data error (printed)."""
     p = argparse.ArgumentParser(prog="python -m mango_widgets.models.training.generator_bundle",
@@ -114,16 +115,12 @@ def main(argv=None) -> int:
                                                   "docs/vqvae28_samples.png")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    try:
-        manifest = bundle_generator(args.run, args.dest, args.samples, args.seed)
-        if args.figure:
-            from mango_widgets.models.mnist_subset import load_mnist_subset
-            from mango_widgets.models.trained import load_generator
+    manifest = bundle_generator(args.run, args.dest, args.samples, args.seed)
+    if args.figure:
+        from mango_widgets.models.mnist_subset import load_mnist_subset
+        from mango_widgets.models.trained import load_generator
 
-            save_figure(load_generator(args.dest), args.figure, load_mnist_subset("heldout")[0], args.seed)
-    except MangoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        save_figure(load_generator(args.dest), args.figure, load_mnist_subset("heldout")[0], args.seed)
     print(json.dumps({k: v for k, v in manifest["metrics"].items()}, indent=1))
     return 0
 

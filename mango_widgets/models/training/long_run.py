@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Optional
 
-from mango_widgets.errors import ConfigError, MangoError
+from mango_widgets.errors import ConfigError, reports_errors
 from mango_widgets.models.recipes import RECIPES
 from mango_widgets.models.trained import MANIFEST, read_run, verify_run
 from mango_widgets.models.training.epochs import EpochRun, default_out
@@ -77,33 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+@reports_errors
 def main(argv=None) -> int:
     """Entry point of ``mango train-long``; 0 on success, 2 on a usage or data error (printed)."""
     args = _parser().parse_args(argv)
-    try:
-        if args.verify:
-            epochs = verify_run(args.verify)
-            rows = {r["epoch"]: r for r in read_run(args.verify)["metrics"]}
-            print(f"{args.verify}: {len(epochs)} weights files match their sha256")
-            for e in epochs:
-                print(f"  epoch {e:>4}: held-out accuracy {rows.get(e, {}).get('heldout_accuracy')}")
-            return 0
-        if args.bundle and not args.bundle_epochs:
-            raise ConfigError("--bundle needs --bundle-epochs, e.g. --bundle-epochs 1,2,5,10,30")
-        overrides = key_values(args.overrides)
-        for key in ("epochs", "T", "seed"):
-            if getattr(args, key) is not None:
-                overrides[key] = getattr(args, key)
-        out = args.out or default_out(args.model)
-        run = EpochRun(args.model, out, overrides, threads=args.threads, device=args.device,
-                       progress=lambda msg: print(msg, flush=True))
-        run.run()
-        if args.bundle:
-            dest = bundle_run(out, args.bundle, _epoch_list(args.bundle_epochs))
-            print(f"bundled epochs {args.bundle_epochs} into {dest}")
-    except MangoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.verify:
+        epochs = verify_run(args.verify)
+        rows = {r["epoch"]: r for r in read_run(args.verify)["metrics"]}
+        print(f"{args.verify}: {len(epochs)} weights files match their sha256")
+        for e in epochs:
+            print(f"  epoch {e:>4}: held-out accuracy {rows.get(e, {}).get('heldout_accuracy')}")
+        return 0
+    if args.bundle and not args.bundle_epochs:
+        raise ConfigError("--bundle needs --bundle-epochs, e.g. --bundle-epochs 1,2,5,10,30")
+    overrides = key_values(args.overrides)
+    for key in ("epochs", "T", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    out = args.out or default_out(args.model)
+    run = EpochRun(args.model, out, overrides, threads=args.threads, device=args.device,
+                   progress=lambda msg: print(msg, flush=True))
+    run.run()
+    if args.bundle:
+        dest = bundle_run(out, args.bundle, _epoch_list(args.bundle_epochs))
+        print(f"bundled epochs {args.bundle_epochs} into {dest}")
     print(f"done: {out}/ (manifest.json, weights/epoch_NNN.pt, resume.pt)")
     return 0
 

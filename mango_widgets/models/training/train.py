@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
-from mango_widgets.errors import ConfigError, MangoError, seed_number, whole_number
+from mango_widgets.errors import ConfigError, reports_errors, seed_number, whole_number
 from mango_widgets.models import zoo
 from mango_widgets.models.training.run import Run
 from mango_widgets.runtime.threads import torch_threads
@@ -124,17 +124,15 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> list:
         return Run(config, progress).setup().run()
 
 
+@reports_errors
 def main(argv=None) -> int:
     """Entry point of ``mango train``; 0 on success, 2 on a usage or data error (printed), 130 when interrupted."""
     from mango_widgets.runtime.signals import interrupt_on_sigterm
 
+    config = parse_args(argv)
     try:
-        config = parse_args(argv)
         with interrupt_on_sigterm():
             train(config, progress=lambda msg: print(msg, flush=True))
-    except MangoError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every checkpoint written so far is whole
         print(f"interrupted: continue with --resume {config.out}/checkpoints/epoch_NNN.pt (the latest there)", file=sys.stderr)
         return 130
