@@ -95,3 +95,28 @@ def test_a_folder_lock_is_exclusive_between_processes_and_freed_when_the_holder_
         with pytest.raises(ConfigError, match="is in use by"):
             FolderLock(path).acquire()  # a second holder in the same process is refused too
     assert os.path.exists(path)
+
+
+def test_one_image_encoder_writes_every_png():
+    """records.images is the one array -> picture path: values, scaling, colour layout and bad shapes."""
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    from mango_widgets.records.images import png_bytes, to_pil
+
+    gray = np.array([[[0.0, 0.5, 1.0], [1.2, -0.3, 0.25]]])  # [1, 2, 3], values outside [0, 1] clipped
+    picture = Image.open(io.BytesIO(png_bytes(gray, scale=3)))
+    assert picture.mode == "L" and picture.size == (9, 6)
+    assert np.asarray(picture)[::3, ::3].tolist() == [[0, 128, 255], [255, 0, 64]]
+    colour = to_pil(np.stack([gray[0], 1 - np.clip(gray[0], 0, 1), np.zeros((2, 3))]))
+    assert colour.mode == "RGB" and np.asarray(colour)[0, 0].tolist() == [0, 255, 0]
+    with pytest.raises(ConfigError, match=r"an image must be \[C, H, W\] or \[H, W\], got shape \(1, 1, 2, 3\)"):
+        to_pil(gray[None])
+    # no other module of the package writes pictures itself (analysis/complexity.py compresses pixels to
+    # measure an MEI's complexity: a metric, in a floor that imports nothing of ours)
+    package = Path(__file__).resolve().parents[1] / "mango_widgets"
+    encoders = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                if any(call in path.read_text() for call in ("Image.fromarray(", "imsave("))]
+    assert sorted(encoders) == ["analysis/complexity.py", "records/images.py"], encoders

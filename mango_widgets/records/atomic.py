@@ -77,27 +77,11 @@ def write_npz(path: PathLike, **arrays) -> Path:
     return write_bytes(path, npz_bytes(**arrays))
 
 
-def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """The PNG bytes of an image [C, H, W] (or [H, W]) in [0, 1], enlarged ``scale`` times (nearest)."""
-    from PIL import Image
-
-    array = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
-    if array.ndim == 3:
-        array = array.transpose(1, 2, 0)
-        if array.shape[2] == 1:
-            array = array[:, :, 0]
-    array = (array * 255).round().astype(np.uint8)
-    picture = Image.fromarray(array)
-    if scale != 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def write_png(path: PathLike, image: np.ndarray, scale: int = 1) -> Path:
     """Write an image [C, H, W] in [0, 1] as a PNG atomically."""
+    from mango_widgets.records.images import png_bytes
+
     return write_bytes(path, png_bytes(image, scale))
 
 
-__all__ = ["npz_bytes", "png_bytes", "write_bytes", "write_json", "write_npz", "write_png", "write_text"]
+__all__ = ["npz_bytes", "write_bytes", "write_json", "write_npz", "write_png", "write_text"]

@@ -18,26 +18,11 @@ from PIL import Image, ImageDraw, ImageFont
 from mango_widgets.core.search import Search
 from mango_widgets.errors import ConfigError
 from mango_widgets.records.atomic import write_bytes
+from mango_widgets.records.images import to_pil
 from mango_widgets.records.results import save_search
 
 #: file name of the animation inside an exported result folder
 GIF_NAME = "mei_progress.gif"
-
-
-def to_pil(image: np.ndarray, scale: int = 1) -> Image.Image:
-    """An image [C, H, W] (or [H, W]) in [0, 1] as a PIL image ('L' or 'RGB'), enlarged ``scale`` times."""
-    array = np.asarray(image, dtype=np.float64)
-    if array.ndim == 3:
-        array = array.transpose(1, 2, 0)
-        if array.shape[2] == 1:
-            array = array[:, :, 0]
-    elif array.ndim != 2:
-        raise ConfigError(f"an image must be [C, H, W] or [H, W], got shape {array.shape}")
-    array = (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
-    picture = Image.fromarray(array)
-    if scale != 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    return picture
 
 
 def improvements(values: np.ndarray) -> np.ndarray:

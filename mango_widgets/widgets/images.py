@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from typing import Optional, Sequence
 
 import numpy as np
 
-from mango_widgets.records.export import to_pil
+from mango_widgets.records.images import png_bytes
 
 #: CSS that keeps small images crisp when the browser enlarges them
 PIXELATED = "image-rendering: pixelated; image-rendering: crisp-edges;"
@@ -33,13 +32,6 @@ STYLE = """<style>
                      color:#fff !important; text-decoration:none; font-size:13px; }
 .mango-link-button:hover { background:#1976d2; }
 </style>"""
-
-
-def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """An image [C, H, W] in [0, 1] as PNG bytes (the browser enlarges it without smoothing)."""
-    buffer = io.BytesIO()
-    to_pil(image, scale).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def blank_png(size: int = 28) -> bytes:

@@ -157,11 +157,9 @@ def save_sample_grid(g, path, seed: int = 0, rows: int = 8, scale: int = 3) -> N
 
     Pixels are repeated ``scale`` times (nearest neighbour) so the digits are readable.
     """
-    from matplotlib.image import imsave  # no pyplot: leaves the caller's backend alone
+    from mango_widgets.records.atomic import write_png
 
     g.eval()
     imgs = g(grid_latents(rows * rows, torch.Generator().manual_seed(seed), d=g.latent_dim))
     tiles = imgs[:, 0].reshape(rows, rows, 28, 28).permute(0, 2, 1, 3).reshape(rows * 28, rows * 28)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tiles = tiles.repeat_interleave(scale, 0).repeat_interleave(scale, 1)
-    imsave(path, tiles.numpy(), cmap="gray", vmin=0.0, vmax=1.0)
+    write_png(path, tiles.numpy(), scale)

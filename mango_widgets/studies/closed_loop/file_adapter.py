@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Union
 
 from mango_widgets.errors import ConfigError, MangoError, whole_number
-from mango_widgets.records.atomic import png_bytes, write_json, write_text
+from mango_widgets.records.atomic import write_json, write_text
 from mango_widgets.records.folder_lock import FolderLock
+from mango_widgets.records.images import png_bytes
 from mango_widgets.records.run_folder import check_writable_folder
 from mango_widgets.studies.closed_loop.answers import is_answer_file, read_answers
 from mango_widgets.studies.closed_loop.journal import journal_exists, read_journal
