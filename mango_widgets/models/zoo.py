@@ -26,6 +26,7 @@ from mango_widgets.errors import ConfigError, WeightsError
 from mango_widgets.models.checkpoints import load_state_dict, read_json_manifest
 from mango_widgets.models.datasets import dataset_spec
 from mango_widgets.models.registry import add_named, named
+from mango_widgets.records.atomic import write_json, write_torch
 
 #: version of the JSON sidecar written by :func:`save`
 FORMAT = 1
@@ -225,8 +226,8 @@ def save(obj: Union[Network, Generator, nn.Module], path) -> Path:
                           "torch.save(module.state_dict(), path) and checkpoints.load_state_dict")
     path = Path(path).with_suffix(".pt")
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(module.state_dict(), path)
-    path.with_suffix(".json").write_text(json.dumps({"format": FORMAT, **spec}, indent=1) + "\n")
+    write_torch(path, module.state_dict())
+    write_json(path.with_suffix(".json"), {"format": FORMAT, **spec}, indent=1)
     return path
 
 

@@ -77,6 +77,15 @@ def write_npz(path: PathLike, **arrays) -> Path:
     return write_bytes(path, npz_bytes(**arrays))
 
 
+def write_torch(path: PathLike, obj) -> Path:
+    """Write a torch object (a state_dict, a checkpoint dict) with ``torch.save`` atomically."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return write_bytes(path, buffer.getvalue())
+
+
 def write_png(path: PathLike, image: np.ndarray, scale: int = 1) -> Path:
     """Write an image [C, H, W] in [0, 1] as a PNG atomically."""
     from mango_widgets.records.images import png_bytes
@@ -84,4 +93,4 @@ def write_png(path: PathLike, image: np.ndarray, scale: int = 1) -> Path:
     return write_bytes(path, png_bytes(image, scale))
 
 
-__all__ = ["npz_bytes", "write_bytes", "write_json", "write_npz", "write_png", "write_text"]
+__all__ = ["npz_bytes", "write_bytes", "write_json", "write_npz", "write_png", "write_text", "write_torch"]

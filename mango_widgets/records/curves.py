@@ -15,6 +15,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.records.atomic import write_bytes, write_text
 
 #: what the x axis of a curve can count
 X_AXES = ("queries", "seconds")
@@ -172,6 +173,6 @@ def write_curves(curves: Sequence[RunCurve], folder: Union[str, Path], axis: str
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = folder / "curves.csv", folder / "curves.png"
-    csv_path.write_text(curves_csv(curves))
-    png_path.write_bytes(curves_png(curves, axis, title, y_label, y_range))
+    write_text(csv_path, curves_csv(curves))
+    write_bytes(png_path, curves_png(curves, axis, title, y_label, y_range))
     return [csv_path, png_path]

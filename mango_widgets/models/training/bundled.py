@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import platform
 import sys
 import time
 from pathlib import Path
+
+from mango_widgets.records.atomic import write_json
 
 #: bundled weights must stay below this many bytes in total
 MAX_TOTAL_BYTES = 30 * 1024 * 1024
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
                       "metrics": {**quality, "history": gen_history},
                       "training_wall_seconds": gen_seconds},
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    write_json(out / "manifest.json", manifest, indent=1)
 
     problems = []
     if metrics[-1]["heldout_accuracy"] < 0.95:

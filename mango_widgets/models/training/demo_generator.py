@@ -15,6 +15,7 @@ import torch
 from mango_widgets.errors import unknown_choice
 from mango_widgets.models.architectures.dcgan import DCGANGenerator, SNDiscriminator
 from mango_widgets.models.mnist_subset import load_mnist_subset, random_shift
+from mango_widgets.records.atomic import write_torch
 
 #: the latent grid the toolkit searches (the paper's setting)
 GRID = dict(d=128, n=64, low=-4.0, high=4.0)
@@ -125,7 +126,7 @@ def train_demo_generator(epochs: int = 120, batch_size: int = 64, lr_g: float = 
         if progress is not None:
             progress(f"generator epoch {epoch}/{epochs}: " + ", ".join(f"{k}={v}" for k, v in m.items()))
     recalibrate_batchnorm(ema, bn_recalibration_batches, 256, rng)
-    torch.save(ema.state_dict(), out_dir / "generator.pt")
+    write_torch(out_dir / "generator.pt", ema.state_dict())
     return ema, history
 
 

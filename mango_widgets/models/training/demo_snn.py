@@ -5,7 +5,6 @@ training loss uses exactly those counts as logits.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from functools import partial
@@ -16,6 +15,7 @@ import torch.nn.functional as F
 
 from mango_widgets.models.architectures.demo_snn import demo_snn
 from mango_widgets.models.mnist_subset import load_mnist_subset, random_shift
+from mango_widgets.records.atomic import write_json, write_torch
 from mango_widgets.runtime.snn_state import reset_state
 
 #: default training settings (recorded in the manifest)
@@ -103,13 +103,13 @@ def train_demo_snn(epochs: int = 12, T: int = 20, batch_size: int = 64, lr: floa
             loss_sum += loss.item() * len(idx)
             correct += (counts.argmax(1) == yb).sum().item()
         acc, top = evaluate(net, x_ho, y_ho, T)
-        torch.save(net.state_dict(), out_dir / f"snn_epoch{epoch:02d}.pt")
+        write_torch(out_dir / f"snn_epoch{epoch:02d}.pt", net.state_dict())
         m = dict(epoch=epoch, train_loss=round(loss_sum / len(x_tr), 5),
                  train_accuracy=round(correct / len(x_tr), 5), heldout_accuracy=round(acc, 5),
                  heldout_mean_top_class_probability=round(top, 5),
                  seconds=round(time.perf_counter() - t0, 2))
         metrics.append(m)
-        (out_dir / "snn_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+        write_json(out_dir / "snn_metrics.json", metrics, indent=1)
         if progress is not None:
             progress(f"snn epoch {epoch}/{epochs}: " + ", ".join(f"{k}={v}" for k, v in m.items()))
     return metrics

@@ -12,9 +12,7 @@ uninterrupted run (same seed, same threads, same machine kind).
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import platform
 import time
 from functools import partial
@@ -32,6 +30,7 @@ from mango_widgets.models.recipes import recipe
 from mango_widgets.models.trained import MANIFEST, RUN_FORMAT, RUN_KIND, read_run
 from mango_widgets.models.training.demo_snn import warmup_cosine
 from mango_widgets.models.training.network_trainer import class_scores
+from mango_widgets.records.atomic import write_json, write_torch
 from mango_widgets.runtime.threads import torch_threads
 
 RESUME = "resume.pt"
@@ -77,18 +76,6 @@ def _tensors(name: str, split: str, limit: Optional[int] = None):
         return data.images, data.labels
     images, labels = zip(*(data[i] for i in range(len(data))))
     return torch.stack(images), torch.tensor(labels)
-
-
-def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_json(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 @torch.no_grad()
@@ -192,16 +179,17 @@ class EpochRun:
     def _save(self, epoch: int, row: dict) -> None:
         weights = self.out / "weights" / f"epoch_{epoch:03d}.pt"
         weights.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save(self.module.state_dict(), weights)
-        _atomic_save({"epoch": epoch, "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
-                      "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state()}, self.out / RESUME)
+        write_torch(weights, self.module.state_dict())
+        write_torch(self.out / RESUME, {"epoch": epoch, "optimizer": self.optimizer.state_dict(),
+                                        "schedule": self.schedule.state_dict(), "rng": self.rng.get_state(),
+                                        "torch_rng": torch.get_rng_state()})
         m = self.manifest
         m["epochs"][str(epoch)] = {"file": str(weights.relative_to(self.out)), "sha256": sha256_of(weights),
                                    "bytes": weights.stat().st_size}
         m["metrics"] = [r for r in m["metrics"] if r["epoch"] < epoch] + [row]
         m["resume"] = {"file": RESUME, "epoch": epoch, "sha256": sha256_of(self.out / RESUME)}
         m["complete"] = epoch == self.settings["epochs"]
-        _atomic_json(m, self.out / MANIFEST)
+        write_json(self.out / MANIFEST, m, indent=1)
 
     def run(self) -> dict:
         """Train the remaining epochs; returns the final manifest."""
@@ -225,7 +213,7 @@ class EpochRun:
             else:  # new, or stopped before its first epoch was saved
                 start = 1
                 self.out.mkdir(parents=True, exist_ok=True)
-                _atomic_json(self.manifest, self.out / MANIFEST)
+                write_json(self.out / MANIFEST, self.manifest, indent=1)
             for epoch in range(start, self.settings["epochs"] + 1):
                 t0 = time.perf_counter()
                 row = {"epoch": epoch, **self._train_epoch()}

@@ -29,6 +29,7 @@ from mango_widgets.models import zoo
 from mango_widgets.models.checkpoints import sha256_of
 from mango_widgets.models.trained import GENERATOR_KIND, MANIFEST, RUN_FORMAT
 from mango_widgets.models.training.epochs import environment
+from mango_widgets.records.atomic import write_json
 
 
 @torch.no_grad()
@@ -97,7 +98,7 @@ def bundle_generator(run, dest, samples: int = 1000, seed: int = 0) -> dict:
                 "bytes": (dest / "generator.pt").stat().st_size, "settings": settings,
                 "environment": environment(settings.get("threads") or torch.get_num_threads()),
                 "metrics": metrics, "history": history}
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    write_json(dest / MANIFEST, manifest, indent=1)
     return manifest
 
 

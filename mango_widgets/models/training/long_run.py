@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from mango_widgets.models.recipes import RECIPES
 from mango_widgets.models.trained import MANIFEST, read_run, verify_run
 from mango_widgets.models.training.epochs import EpochRun, default_out
 from mango_widgets.models.training.train import key_values
+from mango_widgets.records.atomic import write_json
 
 
 def bundle_run(run, dest, epochs: Iterable[int]) -> Path:
@@ -44,7 +44,7 @@ def bundle_run(run, dest, epochs: Iterable[int]) -> Path:
     bundled = {k: v for k, v in manifest.items() if k != "resume"}
     bundled["full_run_sha256"] = {e: entry["sha256"] for e, entry in manifest["epochs"].items()}
     bundled["epochs"] = {str(e): manifest["epochs"][str(e)] for e in epochs}
-    (dest / MANIFEST).write_text(json.dumps(bundled, indent=1) + "\n")
+    write_json(dest / MANIFEST, bundled, indent=1)
     verify_run(dest)
     return dest
 

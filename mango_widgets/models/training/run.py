@@ -21,7 +21,7 @@ from mango_widgets.models.checkpoints import read_checkpoint
 from mango_widgets.models.training.generator_trainers import GENERATOR_TRAINERS
 from mango_widgets.models.training.network_trainer import ClassifierTrainer
 from mango_widgets.models.training.trainer import Trainer
-from mango_widgets.records.atomic import write_bytes, write_json, write_text
+from mango_widgets.records.atomic import write_json, write_text, write_torch
 
 #: version of the resumable checkpoint layout
 CHECKPOINT_FORMAT = 1
@@ -81,11 +81,10 @@ class Run:
 
     def save_checkpoint(self, epoch: int) -> Path:
         """Models, optimizers and epoch (tensors and plain values only) + a JSON sidecar with config and metrics."""
-        path, buffer = self._checkpoint_path(epoch), io.BytesIO()
-        torch.save({"format": CHECKPOINT_FORMAT, "epoch": epoch,
-                    "models": {k: m.state_dict() for k, m in self.trainer.models.items()},
-                    "optimizers": {k: o.state_dict() for k, o in self.trainer.optimizers.items()}}, buffer)
-        write_bytes(path, buffer.getvalue())  # atomic: a kill mid-save keeps the previous checkpoints whole
+        path = self._checkpoint_path(epoch)  # written atomically: a kill mid-save keeps the previous checkpoints whole
+        write_torch(path, {"format": CHECKPOINT_FORMAT, "epoch": epoch,
+                           "models": {k: m.state_dict() for k, m in self.trainer.models.items()},
+                           "optimizers": {k: o.state_dict() for k, o in self.trainer.optimizers.items()}})
         write_json(path.with_suffix(".json"), {"config": asdict(self.config), "epoch": epoch, "metrics": self.metrics}, indent=1)
         return path
 

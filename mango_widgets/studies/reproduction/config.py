@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from mango_widgets.errors import ConfigError, unknown_choice
+from mango_widgets.records.atomic import write_json
 
 SCALES = ("ci", "demo", "paper")
 #: file in the study folder that records the config (``mango reproduce --resume`` reads it)
@@ -108,7 +109,7 @@ class StudyConfig:
         """Write the config to ``study.json`` in the study folder."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / CONFIG_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        write_json(path, self.to_dict(), indent=1)
         return path
 
 

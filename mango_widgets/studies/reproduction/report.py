@@ -7,7 +7,6 @@ CSV files, evaluates the claims of :mod:`.claims`, draws the figures of :mod:`.f
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
@@ -19,6 +18,7 @@ from mango_widgets.analysis.emergence import first_strong_epoch
 from mango_widgets.analysis.selectivity import SelectivityCriteria
 from mango_widgets.analysis.statistics import bootstrap_ci
 from mango_widgets.analysis.tracks import classify_tracks, consensus_selectivity
+from mango_widgets.records.atomic import write_json, write_text
 from mango_widgets.studies.reproduction import tables
 from mango_widgets.studies.reproduction.claims import StudyData, evaluate
 from mango_widgets.studies.reproduction.config import StudyConfig
@@ -209,8 +209,8 @@ def write_report(config: StudyConfig, sources: Dict[str, object], study: StudyDe
     }
     figures = save_figures(config.folder / "figures", data, records, cold, consensus, sources, study)
     summary["figures"] = [str(Path(p).relative_to(config.folder)) for p in figures]
-    (config.folder / "summary.json").write_text(json.dumps(_finite(summary), indent=1, default=_plain) + "\n")
-    (config.folder / "summary.md").write_text(summary_markdown(summary))
+    write_json(config.folder / "summary.json", _finite(summary), indent=1, default=_plain)
+    write_text(config.folder / "summary.md", summary_markdown(summary))
     log(f"report: {config.folder / 'summary.md'} ({sum(c['verdict'] == 'reproduced' for c in claims)} of {len(claims)} claims reproduced)")
     return summary
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional
 
 from mango_widgets.errors import ConfigError
+from mango_widgets.records.atomic import write_json
 from mango_widgets.studies.reproduction.baseline import ensure_baselines
 from mango_widgets.studies.reproduction.config import CONFIG_FILE, StudyConfig
 from mango_widgets.studies.reproduction.plan import StudyDesign, build_plan, design
@@ -100,8 +101,8 @@ def prepare(config: StudyConfig, log: Callable[[str], None] = print, resume: boo
     sources = prepare_sources(config, log)
     primary, compare = sources["primary"], sources["compare"]
     study = design(config, primary)
-    (config.folder / DESIGN_FILE).write_text(json.dumps({**study.to_dict(), "primary": primary.name,
-                                                         "compare": None if compare is None else compare.name}, indent=1) + "\n")
+    write_json(config.folder / DESIGN_FILE, {**study.to_dict(), "primary": primary.name,
+                                           "compare": None if compare is None else compare.name}, indent=1)
     ensure_baselines(config.folder, primary, study.epochs, study.T, study.layers, config.baseline_images, config.stat_seed, log)
     if compare is not None:
         ensure_baselines(config.folder, compare, study.compare_epochs, study.T, study.layers, config.baseline_images,
