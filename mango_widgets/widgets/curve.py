@@ -18,6 +18,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from mango_widgets.records.curves import RunCurve, curves_csv, curves_png, mean_and_spread
+from mango_widgets.widgets.download_controls import download_controls
 from mango_widgets.widgets.figures import FIGURE_WIDTH, editing, new_figure
 from mango_widgets.widgets.plotly_loader import FigureSlot, PlotlyLoader
 
@@ -71,11 +72,8 @@ class CurvePanel(widgets.VBox):
         self.overlay = widgets.SelectMultiple(options=[], rows=4, description="overlay runs", style={"description_width": "initial"},
                                              layout=widgets.Layout(width="min(520px, 100%)"))
         self.overlay.add_class("mango-overlay")
-        self.download_button = widgets.Button(description="CSV + PNG", icon="download", disabled=True,
-                                              tooltip="the curves shown: every query as CSV, and the figure as PNG")
-        self.download_button.add_class("mango-curve-download")
-        self.download_html = widgets.HTML("")
-        self.download_html.add_class("mango-curve-links")
+        self.download_button, self.download_html = download_controls(
+            "CSV + PNG", "the curves shown: every query as CSV, and the figure as PNG", "mango-curve-download", "mango-curve-links")
         self.controls = widgets.HBox([widgets.VBox([self.x_axis, self.display]), self.overlay,
                                       widgets.VBox([self.download_button, self.download_html])],
                                      layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))

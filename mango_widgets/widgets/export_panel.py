@@ -13,6 +13,8 @@ from typing import Dict, Optional, Union
 
 import ipywidgets as widgets
 
+from mango_widgets.widgets.download_controls import download_controls
+
 #: environment variable the app sets to the folder `mango app` was started from (the kernel runs elsewhere)
 START_DIR_ENV = "MANGO_APP_DIR"
 #: sub-folder of the start folder that exports go to by default
@@ -66,11 +68,8 @@ class ExportPanel(widgets.VBox):
         shown = resolve_folder(folder) if folder is not None else default_export_folder()
         self.folder = widgets.Text(value=str(shown), description="export to", layout=widgets.Layout(width="min(640px, 100%)"))
         self.folder.add_class("mango-export-folder")
-        self.button = widgets.Button(description="Export", icon="download", disabled=True,
-                                     tooltip="write search.json, history.npz, mei.npz, mei.png, a GIF and the curves")
-        self.button.add_class("mango-export")
-        self.result = widgets.HTML("")
-        self.result.add_class("mango-export-html")
+        self.button, self.result = download_controls(
+            "Export", "write search.json, history.npz, mei.npz, mei.png, a GIF and the curves", "mango-export", "mango-export-html")
         hint = widgets.HTML("<span class='mango-note-small'>relative folders are taken from the folder the app was "
                             f"started in ({html.escape(str(start_folder()))})</span>")
         super().__init__([widgets.HBox([self.folder, self.button], layout=widgets.Layout(flex_flow="row wrap")), hint,
