@@ -15,6 +15,7 @@ for integer variables, Hamano et al. 2022).
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 from typing import Optional
 
@@ -206,12 +207,19 @@ class CMAES(Optimizer):
             self._restart()
 
 
+@functools.lru_cache(maxsize=1)
+def _thread_pools():
+    """threadpoolctl's view of this process's thread pools, found once: finding them reads
+    /proc/self/maps, which took half of sep-CMA's own time when done at every ask and tell."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _one_blas_thread():
     """CMA's small matrix products run fastest on one BLAS thread: with OpenBLAS's default
     threads on a loaded 2-core machine one generation took 17x longer (0.86 s vs 0.05 s, d = 128)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
+    return _thread_pools().limit(limits=1, user_api="blas")
 
 
 def register_all(register) -> None:
