@@ -2,7 +2,9 @@
 
 ``pytest -m "not slow"`` is the quick developer loop (unit tests); the README's test command runs
 everything: the slow tier holds the real-browser tests, Dask clusters, subprocess CLI runs, training
-runs and every notebook executed by nbval.
+runs, every notebook executed by nbval, and the single tests marked ``@pytest.mark.slow`` in their
+files (those that took about a second or more on an idle 2-core machine: full demo searches,
+subprocesses, model-quality checks).
 """
 import pytest
 

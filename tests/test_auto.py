@@ -9,6 +9,7 @@ GRID = LatentGrid(d=12, n=16)
 
 
 @pytest.mark.parametrize("budget", [200, 2000, 10_000, 100_000])
+@pytest.mark.slow
 def test_auto_runs_what_the_table_says_for_the_budget(budget):
     expected = next(m for largest, m, _, _ in CHOICES if largest is None or budget <= largest)
     optimizer = make_optimizer("auto", GRID, seed=0, budget=budget)

@@ -9,6 +9,7 @@ EXPECTED = {"error": "clear", "report": "clear", "works": "documented", "kept": 
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+@pytest.mark.slow
 def test_bad_input_is_clear_and_loses_nothing(case, tmp_path):
     verdict, detail = outcome(case, tmp_path)
     assert verdict == EXPECTED[case.expect], f"{case.id}: {verdict}: {detail}"

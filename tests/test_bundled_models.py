@@ -41,6 +41,7 @@ def test_bundled_files_are_listed_hashed_and_small_together():
     assert total <= MAX_BUNDLED_BYTES
 
 
+@pytest.mark.slow
 def test_bundled_resnet_is_the_paper_architecture_and_scores_what_its_manifest_says():
     manifest = read_run(bundled_dir(RESNET))
     last = bundled_epochs(RESNET)[-1]
@@ -82,6 +83,7 @@ def test_a_corrupted_bundled_copy_is_refused(tmp_path):
         load_generator(gen_copy)
 
 
+@pytest.mark.slow
 def test_bundled_vqvae_searches_codebook_indices_and_reproduces_its_quality_numbers():
     generator = bundled_generator("vqvae28")
     manifest = read_generator_manifest(bundled_dir("vqvae28", GENERATOR_KIND))
@@ -97,6 +99,7 @@ def test_bundled_vqvae_searches_codebook_indices_and_reproduces_its_quality_numb
     assert search.queries == 40 and 0 <= search.history.best_value <= 1
 
 
+@pytest.mark.slow
 def test_bundle_generator_measures_and_hashes_a_trained_vqvae(tmp_path):
     from mango_widgets.models.training.train import main
 

@@ -50,6 +50,7 @@ def test_ceiling_of_a_linear_unit_is_the_exact_grid_maximum():
     assert ceiling.value >= ceiling.start_value and ceiling.trace == sorted(ceiling.trace)
 
 
+@pytest.mark.slow
 def test_ceiling_follows_surrogate_gradients_through_a_spiking_network():
     """snnTorch LIF units with positive input weights fire most for the brightest image: the
     surrogate gradient leads there although spikes themselves have no gradient."""

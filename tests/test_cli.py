@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from mango_widgets.cli import main
@@ -19,6 +20,7 @@ def test_layers_lists_dotted_names_with_unit_counts(capsys):
     assert "time mode step" in out and "(step: one call ran each neuron layer once" in out  # the mode and why
 
 
+@pytest.mark.slow
 def test_search_writes_open_format_results(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["search", "--layer", "lif2", "--unit", "3", "--method", "random", "--budget", "60", "--out", str(out)]) == 0
@@ -44,6 +46,7 @@ def test_bad_input_exits_2_with_a_helpful_message(tmp_path, capsys):
     assert "budget must be a positive" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_is_installed():
     result = subprocess.run([str(Path(sys.executable).parent / "mango"), "methods"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "tt-b" in result.stdout

@@ -56,6 +56,7 @@ def run_to_end(session, responder):
 
 # ------------------------------------------------------------------ protocol
 @pytest.mark.parametrize("method", ["random", "tt-b"])
+@pytest.mark.slow
 def test_session_with_every_response_repeats_the_search_exactly(method):
     session = run_to_end(ClosedLoopSession(make_generator(), method, budget=103, seed=2), NoisyResponder(make_objective()))
     search = Search(make_objective(), method, budget=103, seed=2, threads=1).run()
@@ -295,6 +296,7 @@ CRASHING_DRIVER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_session_resumes_after_a_crash_without_losing_a_response(tmp_path):
     folder = tmp_path / "session"
     done = subprocess.run([sys.executable, "-c", CRASHING_DRIVER.format(root=str(ROOT), folder=str(folder))],

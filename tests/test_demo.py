@@ -33,6 +33,7 @@ def test_manifest_hashes_match_and_weights_are_small():
     assert len(demo_epochs()) >= 10
 
 
+@pytest.mark.slow
 def test_demo_snn_has_four_spiking_layers_and_reaches_95_percent(network):
     spiking = [info.name for info in network.layers().values() if info.spiking]
     assert len(spiking) >= 4
@@ -43,6 +44,7 @@ def test_demo_snn_has_four_spiking_layers_and_reaches_95_percent(network):
     assert accuracy == pytest.approx(load_manifest()["snn"]["metrics"][-1]["heldout_accuracy"], abs=0.005)
 
 
+@pytest.mark.slow
 def test_generator_samples_are_confidently_classified(network, generator):
     """The manifest's quality gate, recomputed: 1,000 random grid points, SNN at T=20."""
     from mango_widgets.models.training.demo_generator import generator_quality
@@ -59,6 +61,7 @@ def test_generator_samples_are_confidently_classified(network, generator):
     assert probabilities.max(1).values.mean().item() > 0.75
 
 
+@pytest.mark.slow
 def test_mei_excites_the_neuron_more_than_random_latents(network, generator):
     """TT-b against the best of as many random queries (same budget, same seeds): better on average
     over three seeds (at 500 queries random search wins some single seeds, so one seed proves little)."""

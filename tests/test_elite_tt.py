@@ -1,5 +1,6 @@
 """tt-elite's tie, elitism and restart logic on hand-made plateaus, against tie-blind PROTES."""
 import numpy as np
+import pytest
 
 from mango_widgets import LatentGrid, make_optimizer
 from mango_widgets.core.optimizers.elite_tt import gray_decode, gray_encode
@@ -20,6 +21,7 @@ def test_gray_code_round_trips_and_neighbours_differ_in_one_bit():
     assert all(bin(int(f)).count("1") == 1 for f in flips)
 
 
+@pytest.mark.slow
 def test_a_tie_blind_elite_forgets_the_needle_the_elitist_one_keeps_it():
     """Both see the needle once (observe), then only tied batches of zeros. PROTES' argsort elite
     then learns from arbitrary samples, and the needle's likelihood falls back; tt-elite keeps

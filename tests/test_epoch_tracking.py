@@ -44,6 +44,7 @@ def test_checkpoint_series_refuses_another_architecture_before_searching(tmp_pat
         network_at(5)
 
 
+@pytest.mark.slow
 def test_a_sweep_store_feeds_the_analysis_and_the_epoch_explorer(tmp_path):
     """Cells computed by a sweep (inline, no cluster) get entropy etc. and drive the analysis."""
     from mango_widgets.analysis import selectivity_table

@@ -16,6 +16,7 @@ from mango_widgets.studies.reproduction.tables import records_from_store
 OLD = Path(__file__).parents[1] / "benchmarks" / "results" / "specializations"
 
 
+@pytest.mark.slow
 def test_the_converted_records_reproduce_the_committed_tables():
     records = read_legacy(OLD / "records.jsonl.gz")
     summary = json.loads((OLD / "summary.json").read_text())

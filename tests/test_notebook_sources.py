@@ -4,10 +4,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_every_notebook_matches_its_py_percent_source():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "sync_notebooks.py"), "--check"],
                             capture_output=True, text=True, cwd=ROOT, timeout=300)

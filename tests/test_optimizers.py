@@ -18,6 +18,7 @@ METHODS = ["random", "portfolio", "tt", "tt-s", "tt-b", "ttopt", "oneplusone", "
 
 
 @pytest.mark.parametrize("method", METHODS)
+@pytest.mark.slow
 def test_ask_tell_contract(method):
     optimizer = make_optimizer(method, GRID, seed=3, budget=400)
     best_seen = -np.inf
@@ -35,6 +36,7 @@ def test_ask_tell_contract(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
+@pytest.mark.slow
 def test_same_seed_same_trajectory(method):
     def trajectory(seed):
         optimizer = make_optimizer(method, GRID, seed=seed, budget=300)
@@ -51,6 +53,7 @@ def test_same_seed_same_trajectory(method):
 
 
 @pytest.mark.parametrize("method", ["tt-b", "portfolio"])
+@pytest.mark.slow
 def test_methods_improve_on_a_simple_function(method):
     optimizer = make_optimizer(method, GRID, seed=0, budget=3000)
     first = None
@@ -67,6 +70,7 @@ def test_methods_improve_on_a_simple_function(method):
 
 
 @pytest.mark.parametrize("preset, K, k_top, quantize", [("tt", 10, 1, False), ("tt-b", 25, 5, True), ("tt-s", 5, 1, True)])
+@pytest.mark.slow
 def test_protes_driver_asks_exactly_what_protes_asks(preset, K, k_top, quantize):
     import protes
 
@@ -169,6 +173,7 @@ def test_ttopt_close_ends_its_worker_thread():
 
 
 @pytest.mark.parametrize("method", ["spsa", "noisybandit", "de"])
+@pytest.mark.slow
 def test_other_nevergrad_methods_follow_the_contract(method):
     optimizer = make_optimizer(method, GRID, seed=0, budget=200)
     seen = []
@@ -196,6 +201,7 @@ def test_array_parametrization_steps_across_the_box():
         assert np.mean(spread) > 4, (method, spread)
 
 
+@pytest.mark.slow
 def test_protes_with_many_gradient_steps_still_asks_what_protes_asks():
     """k_gd above the unroll limit runs its Adam steps in a compiled loop: same trajectory."""
     import protes

@@ -27,6 +27,7 @@ def drive(optimizer, budget, function=score):
 
 
 @pytest.mark.parametrize("method", NEW_METHODS)
+@pytest.mark.slow
 def test_contract_seed_and_no_repeats(method):
     optimizer = make_optimizer(method, GRID, seed=3, budget=600)
     best_seen = -np.inf
@@ -123,6 +124,7 @@ def test_cma_warm_start_puts_the_mean_at_the_index():
     assert np.abs(batch - TARGET).mean() < 2
 
 
+@pytest.mark.slow
 def test_new_methods_beat_random_search_on_a_simple_function():
     random = make_optimizer("random", GRID, seed=0)
     drive(random, 2000)

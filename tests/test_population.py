@@ -27,6 +27,7 @@ def models():
 
 
 @pytest.mark.parametrize("share", [False, True])
+@pytest.mark.slow
 def test_population_bookkeeping_counts_and_bests(share):
     generator, network = models()
     search = PopulationSearch(generator, network, "lif", method="tt-b", budget=130, seed=1, share=share).run()
@@ -56,6 +57,7 @@ def test_without_sharing_each_unit_repeats_its_independent_search(method):
         assert population.own_best_query[position] == alone.history.best_query
 
 
+@pytest.mark.slow
 def test_sharing_changes_only_methods_that_learn_from_observations():
     generator, network = models()
     runs = {(m, share): PopulationSearch(generator, network, "lif", method=m, budget=200, seed=0, share=share).run()
@@ -111,6 +113,7 @@ def test_tt_samples_needs_a_method_that_exports_its_distribution():
 
 
 @pytest.mark.parametrize("strategy", ["restarts", "tt-samples"])
+@pytest.mark.slow
 def test_several_optima_are_distinct_and_measured(strategy):
     generator, network = models()
     objective = Objective(generator, network, "lif:1")

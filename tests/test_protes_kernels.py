@@ -1,5 +1,6 @@
 """Guard for the private protes kernels our PROTES driver reuses (protes_kernels is the only importer)."""
 import numpy as np
+import pytest
 
 from mango_widgets.core.optimizers.protes_kernels import KNOWN_GOOD, SIGNATURES, kernels
 
@@ -11,6 +12,7 @@ def test_kernels_have_the_signatures_we_call():
     assert KNOWN_GOOD.count(".") == 2
 
 
+@pytest.mark.slow
 def test_kernels_sample_and_score_a_concentrated_tensor():
     """A TT tensor that puts (almost) all its mass on one point: sampling returns that point and
     its log-likelihood is the largest of all points."""

@@ -80,6 +80,7 @@ HOLDER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_folder_lock_is_exclusive_between_processes_and_freed_when_the_holder_dies(tmp_path):
     path = tmp_path / ".driver.lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

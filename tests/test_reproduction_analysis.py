@@ -91,6 +91,7 @@ def _confounded(rng, effect):
                             accuracy={}, resamples=500, permutations=1000)
 
 
+@pytest.mark.slow
 def test_a_generator_baseline_confound_is_removed_by_the_baseline_correction():
     rng = np.random.default_rng(0)
     confounded = claims.entropy_over_training(_confounded(rng, effect=0.0))

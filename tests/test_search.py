@@ -57,6 +57,7 @@ def test_budget_is_exact_and_history_is_complete(method):
     assert search.history.objective_seconds > 0 and search.history.optimizer_seconds > 0
 
 
+@pytest.mark.slow
 def test_recorded_best_equals_the_mei_recomputed_from_scratch():
     search = Search(make_objective(), "tt-b", budget=150, seed=1).run()
     mei = search.mei
@@ -67,6 +68,7 @@ def test_recorded_best_equals_the_mei_recomputed_from_scratch():
     assert np.allclose(mei.image, fresh.images(mei.index[None])[0].numpy())
 
 
+@pytest.mark.slow
 def test_same_seed_same_history_different_seed_differs():
     runs = [Search(make_objective(), "portfolio", budget=100, seed=s).run().history for s in (4, 4, 5)]
     assert np.array_equal(runs[0].indices, runs[1].indices) and np.array_equal(runs[0].values, runs[1].values)
@@ -91,6 +93,7 @@ def test_stop_from_another_thread_keeps_the_partial_history():
     assert search.mei is not None and search.mei.activation == search.history.best_value
 
 
+@pytest.mark.slow
 def test_a_failing_objective_keeps_history_and_raises():
     class BreaksLater(tm.ConstantImageGenerator):
         calls = 0
@@ -120,6 +123,7 @@ def test_interrupt_stops_and_keeps_results():
     assert search.state == "stopped" and len(search.history) == 50 and search.mei is not None
 
 
+@pytest.mark.slow
 def test_callbacks_are_throttled_by_count_and_end_with_a_final_event():
     events = []
     Search(make_objective(), "random", budget=500, seed=0, callbacks=[events.append], every_seconds=None, every_queries=100).run()
@@ -170,6 +174,7 @@ def test_poisson_noise_statistics_and_retest_of_the_mei():
         PoissonNoise(scale=0)
 
 
+@pytest.mark.slow
 def test_concurrent_searches_can_share_one_network_and_restore_threads():
     before = torch.get_num_threads()
     shared = make_objective().network

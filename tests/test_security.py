@@ -96,6 +96,7 @@ def test_mango_app_listens_on_localhost_by_default():
     assert "--Voila.ip=127.0.0.1" in voila_argv(args)
 
 
+@pytest.mark.slow
 def test_a_sweep_listens_on_127_0_0_1_only(tmp_path):
     """The dashboard, scheduler and workers of the cluster a sweep starts: read from the OS while it runs."""
     pytest.importorskip("distributed")

@@ -43,6 +43,7 @@ def _layered_units(rng, slope, layers=5, per_layer=12):
     return rng.normal(0.0, 1.0, len(depth)) + slope * depth, depth
 
 
+@pytest.mark.slow
 def test_depth_trend_test_has_its_nominal_size_and_finds_a_planted_trend():
     rng = np.random.default_rng(11)
     null = [depth_trend_test(*_layered_units(rng, 0.0), permutations=300, seed=s).p_value < 0.05 for s in range(300)]
@@ -61,6 +62,7 @@ def _units_over_epochs(rng, slope, units=30, epochs=8):
     return unit, epoch, np.repeat(rng.normal(0, 1, units), epochs) + walk + slope * epoch
 
 
+@pytest.mark.slow
 def test_within_unit_trend_test_has_its_nominal_size_and_finds_a_planted_trend():
     rng = np.random.default_rng(5)
     null = [within_unit_trend_test(*_units_over_epochs(rng, 0.0), permutations=300, seed=s).p_value < 0.05 for s in range(300)]

@@ -73,6 +73,7 @@ def test_dataframe_has_the_documented_columns_and_filters(tmp_path, models):
         load_results(tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_a_done_cell_is_never_written_twice(tmp_path, models):
     cell = _cell()
     store = ResultStore(tmp_path / "store")
@@ -83,6 +84,7 @@ def test_a_done_cell_is_never_written_twice(tmp_path, models):
     assert len(frame) == 1 and frame.loc[0, ["finished", "best", "attempts"]].tolist() == before
 
 
+@pytest.mark.slow
 def test_failed_cells_keep_their_error_and_partial_history_and_can_be_retried(tmp_path, models):
     generator, network = models
     cell = _cell(method="random", budget=100)
@@ -128,6 +130,7 @@ def test_a_crash_between_files_and_commit_leaves_no_row(tmp_path, models, monkey
     assert store.integrity() == "ok"
 
 
+@pytest.mark.slow
 def test_one_writer_at_a_time(tmp_path, models):
     cell = _cell()
     first = ResultStore(tmp_path / "store")

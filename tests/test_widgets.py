@@ -65,6 +65,7 @@ def png_size(html: str) -> tuple:
 
 
 # ------------------------------------------------------------------ choosing the neuron
+@pytest.mark.slow
 def test_layer_picker_lists_dotted_names_with_unit_counts(models):
     explorer = make_explorer(models)
     labels = [label for label, _ in explorer.picker.layer_dropdown.options]
@@ -98,6 +99,7 @@ def test_an_invalid_unit_is_shown_beside_the_box_and_never_changed(models, typed
     assert reason in html.unescape(explorer.error_html.value)
 
 
+@pytest.mark.slow
 def test_a_late_layer_handler_never_overwrites_the_typed_unit(models):
     """The browser sends 'layer lif2' then 'unit 12'; a slow kernel may run the layer handler last."""
     explorer = make_explorer(models)
@@ -117,6 +119,7 @@ def test_a_late_layer_handler_never_overwrites_the_typed_unit(models):
     assert picker.unit_box.value == "40" and "unit 40 is out of range" in picker.unit_help.value
 
 
+@pytest.mark.slow
 def test_run_searches_the_neuron_on_screen_and_names_it(models):
     explorer = make_explorer(models, budget=30)
     picker = explorer.picker
@@ -165,6 +168,7 @@ def test_a_figure_is_sent_whole_and_edits_wait_for_its_first_draw():
 
 
 # ------------------------------------------------------------------ running
+@pytest.mark.slow
 def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
     explorer = make_explorer(models, methods=("random", "protes"), budget=150)
     explorer.select(layer="conv1", unit=2)  # an analog layer: continuous activations, free y axis
@@ -199,6 +203,7 @@ def test_run_races_two_methods_and_the_browser_state_holds_every_query(models):
     assert "network's classes on the MEI" in explorer.panels["random"].guess.value
 
 
+@pytest.mark.slow
 def test_the_default_is_auto_and_every_view_names_the_method_it_chose(models):
     generator, networks = models
     assert DEFAULT_METHODS == (DEFAULT_METHOD,) and DEFAULT_METHOD == "auto"
@@ -216,6 +221,7 @@ def test_the_default_is_auto_and_every_view_names_the_method_it_chose(models):
     assert "Auto (best measured) [auto]" in [box.description for box in explorer.methods.boxes.values()]
 
 
+@pytest.mark.slow
 def test_in_the_app_figures_open_only_once_the_page_has_loaded_plotly(models, monkeypatch):
     generator, networks = models
     monkeypatch.setenv(PLOTLY_PATH_ENV, PLOTLY_PATH)
@@ -240,6 +246,7 @@ def test_in_the_app_figures_open_only_once_the_page_has_loaded_plotly(models, mo
     assert make_explorer(models).figure.comm is not None  # outside the app: plotly's own module, opened at once
 
 
+@pytest.mark.slow
 def test_methods_race_in_the_order_ticked(models):
     explorer = make_explorer(models, methods=(), budget=20)
     assert MEIExplorer(*models).methods.value == DEFAULT_METHODS  # one constant sets the default
@@ -254,6 +261,7 @@ def test_methods_race_in_the_order_ticked(models):
     assert [t["name"] for t in drawn(explorer.figure)][::2] == ["TT (PROTES): each query", "Random search: each query"]
 
 
+@pytest.mark.slow
 def test_ui_writes_are_throttled_and_batched(models):
     explorer = make_explorer(models, methods=("random", "tt"), budget=300, update_seconds=0.0, min_interval=0.25)
     explorer.run()
@@ -283,6 +291,7 @@ def test_stop_ends_the_run_within_a_batch(models):
     assert not explorer.running and explorer.stop_button.disabled
 
 
+@pytest.mark.slow
 def test_sequential_run_and_stop_never_starts_the_rest(models):
     explorer = make_explorer(models, methods=("random", "oneplusone"), budget=60, concurrent=False)
     explorer.run()
@@ -349,6 +358,7 @@ def test_a_failing_search_shows_its_error(models):
     assert "failed" in explorer.status_html.value and not explorer.running
 
 
+@pytest.mark.slow
 def test_a_display_bug_is_shown_and_still_unfreezes_the_controls(models, monkeypatch):
     explorer = make_explorer(models, budget=40)
 
@@ -376,6 +386,7 @@ def test_the_first_run_says_it_waits_for_the_optimizers(models):
 
 
 # ------------------------------------------------------------------ run history
+@pytest.mark.slow
 def test_earlier_runs_overlay_average_and_download(models):
     explorer = make_explorer(models, budget=40)
     explorer.select(layer="conv1", unit=1)
@@ -408,6 +419,7 @@ def test_earlier_runs_overlay_average_and_download(models):
 
 
 # ------------------------------------------------------------------ export
+@pytest.mark.slow
 def test_export_goes_to_the_start_folder_with_absolute_paths_and_a_download(models, tmp_path, monkeypatch):
     monkeypatch.setenv(START_DIR_ENV, str(tmp_path))
     explorer = make_explorer(models, methods=("random", "tt"), budget=120)
@@ -455,6 +467,7 @@ def test_improvements_are_the_strict_record_breakers():
 
 
 # ------------------------------------------------------------------ overview and app
+@pytest.mark.slow
 def test_overview_sorts_by_activation_and_opens_a_unit_with_its_mei_in_the_explorer(models):
     generator, networks = models
     app = MangoApp(
@@ -516,6 +529,7 @@ def test_live_run_notices_a_search_that_ends_without_events(models):
     assert writes[-1] == (1, True) and search.state == "finished"
 
 
+@pytest.mark.slow
 def test_app_notebook_runs(tmp_path):
     nbclient = pytest.importorskip("nbclient")
     import nbformat
@@ -620,6 +634,7 @@ def test_demo_app_runs_on_the_demo_source_or_says_the_weights_are_missing(tmp_pa
 
 
 # ------------------------------------------------------------------ epoch tab: stored study and live tracking
+@pytest.mark.slow
 def test_epoch_tab_tracks_live_saves_each_search_and_resumes(models, tmp_path, monkeypatch):
     from mango_widgets.widgets.epoch_tab import EpochStudy, EpochTab, load_table
 

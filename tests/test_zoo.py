@@ -29,6 +29,7 @@ def _search(network, generator, target, method="random", budget=50):
 
 
 @pytest.mark.parametrize("name", SNNS)
+@pytest.mark.slow
 def test_snns_at_paper_T_list_spiking_layers_and_run_a_search(name):
     T = {"conv-snn-mnist": None, "conv-snn-cifar": 25, "spiking-resnet18": None, "spiking-resnet18-mnist": None}[name]
     network = zoo.make_network(name, T=T)  # default: T=100 for the snnTorch net, 50 for the spiking ResNet18
@@ -50,6 +51,7 @@ def test_spiking_resnet_names_blocks_like_spikingjelly_and_runs_multi_step():
     assert layers["layer4.1.sn2"].units == 512 and layers["fc"].units == 10
 
 
+@pytest.mark.slow
 def test_narrow_spiking_resnet_keeps_spikingjelly_names_and_scales_every_stage():
     network = zoo.make_network("spiking-resnet18-mnist", T=3)
     assert network.time_mode == "sequence" and network.input_shape == (1, 28, 28) and network.T == 3
@@ -76,6 +78,7 @@ def test_full_width_is_spikingjellys_own_resnet18_and_bad_widths_are_refused():
             zoo.make_network("spiking-resnet18-mnist", width=width)
 
 
+@pytest.mark.slow
 def test_narrow_spiking_resnet_pickles_and_gives_the_same_spikes():
     import pickle
 
@@ -87,6 +90,7 @@ def test_narrow_spiking_resnet_pickles_and_gives_the_same_spikes():
 
 
 @pytest.mark.parametrize("arch", ann.ARCHITECTURES)
+@pytest.mark.slow
 def test_torchvision_anns_are_static_and_run_a_search(arch):
     network = zoo.make_network(arch, input_size=32, resize=64)  # ImageNet classes and normalisation
     assert network.time_mode == "static" and network.T == 1 and len(network.classes) == 1000
@@ -104,6 +108,7 @@ def test_generators_make_unit_range_images_and_run_a_search(name):
     _search(network, generator, "lif1:0")
 
 
+@pytest.mark.slow
 def test_vqvae_search_space_is_discrete_codebook_indices():
     generator = zoo.make_generator("vqvae32", **TINY_GENERATORS["vqvae32"])
     assert generator.takes_indices and generator.grid == LatentGrid(d=64, n=512)
@@ -145,6 +150,7 @@ def test_foreign_state_dict_reports_missing_unexpected_and_misshaped_keys(tmp_pa
         zoo.load(tmp_path / "model.pt")
 
 
+@pytest.mark.slow
 def test_ann_weights_from_local_file_or_hub_cache_never_downloaded_silently(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     with pytest.raises(WeightsError, match=r"no ImageNet weights for alexnet at .*alexnet-owt-7be5be79\.pth.*download=True"):
