@@ -18,6 +18,7 @@ from mango_widgets.records.search_record import (
     upgrade,
     weights_sha256,
 )
+from tests.failing_searches import search_that_fails_after_one_batch
 
 #: the fields a ``search.json`` held before the one record (format 1), as the old ``search_record`` wrote them
 FORMAT_1_FIELDS = ("config", "state", "error", "summary", "objective", "queries", "repeat_rate", "mei")
@@ -89,19 +90,7 @@ def test_a_results_folder_and_a_store_row_give_back_the_same_record(tmp_path, mo
 
 def test_a_failed_search_and_a_search_that_never_started_are_records_too(tmp_path, models):
     generator, network = models
-    objective = Objective(generator, network, "lif1:0")
-    evaluate, calls = objective.evaluate, []
-
-    def failing(indices):
-        calls.append(1)
-        if len(calls) > 1:
-            raise RuntimeError("the rig lost the neuron")
-        return evaluate(indices)
-
-    objective.evaluate = failing
-    search = Search(objective, "random", budget=100, seed=0, threads=1)
-    with pytest.raises(RuntimeError):
-        search.run()
+    search = search_that_fails_after_one_batch(generator, network, "lif1:0")
     record = load_search(save_search(search, tmp_path / "failed"))
     assert record["status"] == "failed" and "the rig lost the neuron" in record["error"] and "Traceback" in record["traceback"]
     assert len(record["arrays"]["history_values"]) == 25 == record["queries"]  # the batch before the failure is kept

@@ -10,6 +10,7 @@ from mango_widgets import ConfigError, Objective, Search
 from mango_widgets.engine import Cell, ResultStore, Sweep, load_results
 from mango_widgets.engine.spec import parse_ints
 from mango_widgets.records.search_record import weights_sha256
+from tests.failing_searches import search_that_fails_after_one_batch
 
 
 @pytest.fixture(scope="module")
@@ -88,19 +89,7 @@ def test_a_done_cell_is_never_written_twice(tmp_path, models):
 def test_failed_cells_keep_their_error_and_partial_history_and_can_be_retried(tmp_path, models):
     generator, network = models
     cell = _cell(method="random", budget=100)
-    objective = Objective(generator, network, cell.target)
-    evaluate, calls = objective.evaluate, []
-
-    def failing(indices):
-        calls.append(1)
-        if len(calls) > 1:
-            raise RuntimeError("the rig lost the neuron")
-        return evaluate(indices)
-
-    objective.evaluate = failing
-    search = Search(objective, "random", budget=100, seed=0, threads=1)
-    with pytest.raises(RuntimeError):
-        search.run()
+    search = search_that_fails_after_one_batch(generator, network, cell.target)
     store = ResultStore(tmp_path / "store")
     store.put(cell, search)
     row = store.to_dataframe().iloc[0]
