@@ -38,6 +38,15 @@ def test_a_user_checkpoint_series_is_swept_like_the_demo(checkpoints, tmp_path):
     assert len(frame) == 4 and set(frame["status"]) == {"done"}
     best = frame.groupby("epoch")["best"].max()
     assert best[1] == 0 and best[2] > 0  # the silent epoch is silent, the trained one is not
+    # the analysis table: the source judges each MEI with its network at the cell's epoch and T
+    from mango_widgets.studies.epoch_tracking import describe_sweep
+
+    frame = frame.drop(columns=["description"])  # as if the store had not described the MEIs as they ran
+    by_source = describe_sweep(frame, source)
+    by_callable = describe_sweep(frame, lambda epoch: source.network(epoch, int(frame["T"].iloc[0])))
+    assert list(by_source["status"]) == list(by_callable["status"]) and (by_source["status"] == "silent").sum() == 2
+    fired = by_source["status"] == "done"
+    assert fired.sum() == 2 and (by_source.loc[fired, "entropy"] == by_callable.loc[fired, "entropy"]).all()
 
 
 def test_bad_sources_say_what_is_wrong(checkpoints, tmp_path):

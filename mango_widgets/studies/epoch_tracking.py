@@ -10,14 +10,14 @@ and the epoch explorer. Results of the retired engine are read by :mod:`mango_wi
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Union
 
 import numpy as np
 
 from mango_widgets.analysis.description import describe_mei
 from mango_widgets.core.network import Network
 from mango_widgets.errors import ConfigError
-from mango_widgets.models.source import CheckpointSource
+from mango_widgets.models.source import MEMBERS, CheckpointSource, ModelSource, check_source
 
 
 def check_epochs(epochs: Sequence[int], available: Sequence[int]) -> List[int]:
@@ -39,16 +39,22 @@ def checkpoint_series(build: Callable[[], object], checkpoints: Dict[int, str], 
     return source.network
 
 
-def describe_sweep(frame, network_at: Callable[[int], Network], store=None):
+def describe_sweep(frame, network_at: Union[ModelSource, Callable[[int], Network]], store=None):
     """A sweep store's DataFrame (``mango_widgets.engine.load_results``) with the columns the
     analysis and the epoch explorer need: class probabilities, top class, entropy and
-    compression ratios of each MEI, judged by the network at that cell's epoch (taken from the
-    store when the cells were described as they ran). Failed cells are dropped; cells whose unit
-    never fired are marked silent (NaN, no MEI)."""
+    compression ratios of each MEI, judged by the network at that cell's epoch and exposure
+    (``network_at``: the sweep's model source, or ``epoch -> Network``; descriptions the store
+    took as the cells ran are reused). Failed cells are dropped; cells whose unit never fired
+    are marked silent (NaN, no MEI)."""
     import pandas as pd
 
+    if all(hasattr(network_at, member) for member in MEMBERS):
+        source = check_source(network_at)
+        network_for = lambda epoch, T: source.network(epoch, T)  # noqa: E731
+    else:
+        network_for = lambda epoch, T: network_at(epoch)  # noqa: E731
     done = frame[frame["status"] == "done"].copy()
-    networks: Dict[int, Network] = {}
+    networks: Dict[tuple, Network] = {}
     extra = []
     for _, row in done.iterrows():
         if row["best"] is None or not row["best"] > 0 or row["mei_file"] is None:
@@ -60,12 +66,12 @@ def describe_sweep(frame, network_at: Callable[[int], Network], store=None):
         if isinstance(stored, dict) and "error" not in stored:
             extra.append({"status": "done", "best": float(row["best"]), "mei_index": row["mei_index"], **stored})
             continue
-        epoch = int(row["epoch"])
-        if epoch not in networks:
-            networks[epoch] = network_at(epoch)
+        key = (int(row["epoch"]), int(row["T"]))
+        if key not in networks:
+            networks[key] = network_for(*key)
         with np.load(row["mei_file"]) as data:
             image = data["image"]
         extra.append({"status": "done", "best": float(row["best"]), "mei_index": row["mei_index"],
-                      **describe_mei(networks[epoch], image)})
+                      **describe_mei(networks[key], image)})
     described = pd.DataFrame(extra, index=done.index)
     return pd.concat([done.drop(columns=[c for c in [*described.columns, "description"] if c in done.columns]), described], axis=1)
