@@ -332,6 +332,16 @@ def test_a_torn_last_journal_line_is_dropped_and_the_journal_continues(tmp_path)
     assert ClosedLoopSession.resume(tmp_path, make_generator()).summary()["answered"] == 7
 
 
+def test_resume_refuses_another_generator_than_the_one_that_made_the_stimuli(tmp_path):
+    session = ClosedLoopSession(make_generator(), "random", budget=50, folder=tmp_path)
+    session.tell(session.ask().ids[:3], [1.0, 2.0, 3.0])
+    session.close()
+    other = Generator(tm.ConstantImageGenerator(), GRID, image_shape=(1, 2, 2), name="another generator")
+    with pytest.raises(ConfigError, match=r"made by the generator .* not 'another generator': resume it with the generator"):
+        ClosedLoopSession.resume(tmp_path, other)
+    assert ClosedLoopSession.resume(tmp_path, make_generator()).summary()["answered"] == 3
+
+
 def test_resume_refuses_a_journal_that_does_not_replay(tmp_path):
     session = ClosedLoopSession(make_generator(), "random", budget=50, folder=tmp_path, seed=1)
     session.tell(session.ask().ids[:1], [1.0])
@@ -530,3 +540,11 @@ def test_a_nevergrad_session_by_name_journals_and_resumes(tmp_path):
     resumed = ClosedLoopSession.resume(tmp_path, make_generator())
     assert resumed.summary() == session.summary() and resumed.optimizer_params["optimizer"] == "OnePlusOne"
     resumed.close()
+
+
+def test_the_command_takes_a_model_source_by_name_and_refuses_an_unknown_one(tmp_path):
+    from mango_widgets.studies.closed_loop.file_adapter import main
+
+    with pytest.raises(ConfigError, match=r"unknown network 'nope'.*demo"):
+        main(["--folder", str(tmp_path / "rig"), "--models", "nope"])
+    assert not (tmp_path / "rig").exists()  # refused before anything was created

@@ -257,10 +257,12 @@ def open_session(folder: Union[str, Path], generator, **settings) -> ClosedLoopS
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mango closed-loop", description="Serve demo-generator stimuli to a presentation program through a folder.",
+        prog="mango closed-loop", description="Serve generated stimuli to a presentation program through a folder.",
         epilog="Rerun with the same --folder to resume (give no other settings, or the same ones).",
     )
     parser.add_argument("--folder", required=True, help="exchange folder (created; rerun with it to resume)")
+    parser.add_argument("--models", default="demo",
+                        help="model source whose generator makes the stimuli (default: demo, the bundled DCGAN)")
     parser.add_argument("--method", default=None, help="optimization method (see `mango methods`; default tt-b)")
     parser.add_argument("--budget", type=int, default=None, help="stimuli to show, re-shows included (default 2000)")
     parser.add_argument("--seed", type=int, default=None, help="default 0")
@@ -278,7 +280,7 @@ DEFAULTS = {"optimizer": "tt-b", "budget": 2000, "seed": 0, "repeats": 1, "missi
 def main(argv: Optional[List[str]] = None) -> int:
     """mango closed-loop: serve demo-generator stimuli to a presentation program through a folder."""
     args = _parser().parse_args(argv)
-    from mango_widgets.models.bundled import demo_generator
+    from mango_widgets.models.source import model_source
     from mango_widgets.runtime.signals import interrupt_on_sigterm
 
     check_batch_timeout(args.batch_timeout)  # before anything is created or journaled
@@ -286,10 +288,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise ConfigError(f"--timeout must be a number of seconds > 0, got {args.timeout}")
     given = {"optimizer": args.method, "budget": args.budget, "seed": args.seed, "repeats": args.repeats, "missing": args.missing}
     given = {name: value for name, value in given.items() if value is not None}
+    generator = model_source(args.models).generator("uniform")
     folder = check_writable_folder(args.folder, what="exchange folder")
     with interrupt_on_sigterm(), driver_lock(folder) as lock:
         resuming = journal_exists(folder / "session")
-        session = open_session(folder, demo_generator(), **(given if resuming else {**DEFAULTS, **given}))
+        session = open_session(folder, generator, **(given if resuming else {**DEFAULTS, **given}))
         adapter = FileAdapter(session, folder, batch_timeout=args.batch_timeout, retest=args.retest, lock=lock)
         print(f"{'resuming' if resuming else 'serving'} {folder}/outbox ({session}); answers go to {folder}/inbox", flush=True)
         try:

@@ -190,6 +190,11 @@ class ClosedLoopSession:
         """A session (journal in memory) in the state the journal in ``folder`` records."""
         records = read_session_journal(folder, generator.grid)
         config = records[0]
+        if config.get("generator") not in (None, generator.name):
+            raise ConfigError(
+                f"this session's stimuli were made by the generator {config['generator']!r}, not {generator.name!r}: "
+                "resume it with the generator (and --models) it was started with"
+            )
         if config["optimizer_by_name"]:
             if optimizer is not None:
                 raise ConfigError("this session made its optimizer by name; resume it without passing one")
