@@ -57,10 +57,11 @@ def index_dtype(n: int):
     return np.int8 if n <= np.iinfo(np.int8).max else np.int16 if n <= np.iinfo(np.int16).max else np.int64
 
 
-def _status(search) -> str:
-    if search.state in ("ready", "running"):
+def _status(state: Optional[str], error) -> str:
+    """A record's status from the search's state and error (an exception, or its text in an old record)."""
+    if state in ("ready", "running"):
         return "running"  # a save made while the search runs (a store only takes ended searches)
-    return "done" if search.state == "finished" and search.error is None else "failed"
+    return "done" if state == "finished" and error is None else "failed"
 
 
 def _error_text(error: Optional[BaseException]) -> Optional[str]:
@@ -88,7 +89,7 @@ def search_record(search, model_sha256: Optional[str] = None, generator_sha256: 
         error = f"stopped after {search.queries} of {search.budget} queries"
     record = {
         "format": RECORD_FORMAT,
-        "status": _status(search),
+        "status": _status(search.state, search.error),
         "state": search.state,
         "error": error,
         "traceback": _traceback_text(search.error),
@@ -154,7 +155,7 @@ def convert_format_1(old: dict) -> dict:
     summary = old.get("summary") or {}
     state, error = old.get("state"), old.get("error")
     record.update({
-        "status": "running" if state in ("ready", "running") else "done" if state == "finished" and error is None else "failed",
+        "status": _status(state, error),
         "state": state,
         "error": error,
         "best": None if mei is None else mei.get("activation"),
