@@ -1,7 +1,8 @@
 """The leaderboard's cases: model sources, the pre-registered neuron-selection rule, frozen ceilings.
 
-A network source is ``demo`` (the bundled SNN and generator) or the path of a zoo model written
-by ``mango train`` / ``zoo.save`` (weights + JSON sidecar); the generator likewise. The rule that
+A network source is ``demo`` (the bundled SNN and generator), ``bundled:NAME`` (a trained run shipped
+in the package, its last epoch unless the source names ``epoch``) or the path of a zoo model written
+by ``mango train`` / ``zoo.save`` (weights + JSON sidecar); the generator is ``demo`` or a zoo path. The rule that
 picks held-out neurons and its seed live in ``benchmarks/leaderboard_plan.json``, committed
 before any held-out run; the chosen neurons and their ceilings are frozen in
 ``benchmarks/results/leaderboard_cases.json`` before the runs (``freeze``), never recomputed.
@@ -38,15 +39,27 @@ def load_models(source: dict, T=None):
     if str(source["network"]).startswith("PENDING"):
         raise SystemExit(f"this network's weights are not in the plan yet ({source['network']}); "
                          "put the path of its zoo file (weights + JSON sidecar) in benchmarks/leaderboard_plan.json")
-    network = demo_network(T=T) if source["network"] == "demo" else zoo.load(HERE.parent / source["network"], **({"T": T} if T else {}))
+    name = str(source["network"])
+    if name == "demo":
+        network = demo_network(T=T)
+    elif name.startswith("bundled:"):  # a run shipped in the package (mango_widgets/models/weights), its last epoch
+        from mango_widgets.models.trained import bundled_network
+
+        network = bundled_network(name.split(":", 1)[1], epoch=source.get("epoch"), T=T)
+    else:
+        network = zoo.load(HERE.parent / name, **({"T": T} if T else {}))
     generator = demo_generator() if source["generator"] == "demo" else zoo.load(HERE.parent / source["generator"])
     return network, generator
 
 
 def hidden_spiking_layers(network, exclude=("output",)) -> list:
-    """Every spiking layer but the output layer (the last spiking layer), in forward order."""
-    spiking = [name for name, info in network.layers().items() if info.spiking]
-    return [name for name in spiking[:-1] if name not in exclude]
+    """Every spiking layer but the output layer, in forward order (a network whose last layer
+    spikes reads out there; one that ends in a linear read-out keeps all its spiking layers)."""
+    layers = network.layers()
+    spiking = [name for name, info in layers.items() if info.spiking]
+    if spiking and spiking[-1] == list(layers)[-1]:
+        spiking = spiking[:-1]
+    return [name for name in spiking if name not in exclude]
 
 
 def select_neurons(network, generator, rule: dict, exclude=()) -> list:
