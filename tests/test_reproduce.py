@@ -131,3 +131,31 @@ def test_the_demo_plan_puts_a_coarse_grid_of_epochs_first_and_every_warm_cell_af
     for warm, start in plan.dependencies().items():
         assert position[start] < position[warm]
     assert sum(c.budget == 600 for c in cells) == sum(c.init == "warm" for c in cells) == 200
+
+
+def test_a_study_runs_on_the_checkpoints_of_a_train_long_run(tmp_path, capsys):
+    """``models="run"`` (the ``long`` preset's kind): the checkpoints of a `mango train-long` run folder,
+    with their held-out accuracy from the run's manifest; a missing run is refused with the command that makes it."""
+    from tests.test_trained_runs import _train
+
+    run = tmp_path / "runs" / "demo-snn"
+    _train(run, epochs=2)
+    out = tmp_path / "long"
+    args = ["reproduce", "--scale", "long", "--out", str(out), "--inline", "--no-progress",
+            "--set", f"run={json.dumps(str(run))}", "--set", "layers=[\"lif2\", \"lif_out\"]", "--set", "units=1",
+            "--set", "epochs=[1, 2]", "--set", "seeds=1", "--set", "budget=8", "--set", "baseline_images=8",
+            "--set", "bootstrap=100", "--set", "permutations=100"]
+    assert mango(args) == 0
+    design = json.loads((out / "design.json").read_text())
+    assert design["epochs"] == [1, 2] and design["primary"] == "demo-snn" and design["compare"] is None
+    assert design["T"] == 4  # the run's own exposure
+    frame = load_results(out / "store")
+    assert (frame["status"] == "done").all() and set(frame["init"]) == {"cold"}  # no warm starts in this preset
+    assert len(frame) == 2 * 2 * 3  # 2 neurons x 2 epochs x 3 methods x 1 seed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["primary"] == "demo-snn"
+    with pytest.raises(ConfigError, match="run="):
+        preset("long", tmp_path / "x", run=None)
+    assert mango(["reproduce", "--scale", "long", "--out", str(tmp_path / "none"), "--set",
+                  f"run={json.dumps(str(tmp_path / 'missing'))}", "--dry-run"]) == 2
+    assert "mango train-long --model NAME" in capsys.readouterr().err

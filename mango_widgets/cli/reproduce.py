@@ -5,6 +5,7 @@ Examples::
   mango reproduce --scale ci --out /tmp/ci                      # seconds: the whole chain, tiny
   mango reproduce --scale demo --workers 2                      # the committed study (docs/reproduction.md)
   mango reproduce --resume --out benchmarks/results/reproduction     # continue it, or refresh its report
+  mango reproduce --scale long --out benchmarks/results/reproduction-long   # the 100-epoch checkpoints
   mango reproduce --scale paper --set data_root=/data/cifar --scheduler tcp://host:8786
   mango reproduce --scale demo --set budget=500 --set seeds=5 --dry-run
 """
@@ -15,6 +16,7 @@ import sys
 from typing import List, Optional
 
 from mango_widgets.errors import MangoError
+from mango_widgets.studies.reproduction.config import SCALES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,8 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Reproduce the paper's selectivity study: cold searches with seeds, warm starts with equal-budget "
         "controls, a random-image baseline, a second generator; then claims with intervals and the figures.",
     )
-    parser.add_argument("--scale", choices=("ci", "demo", "paper"), default=None,
-                        help="ci: tiny, for tests; demo: the committed study on this machine; "
+    parser.add_argument("--scale", choices=SCALES, default=None,
+                        help="ci: tiny, for tests; demo: the committed study on this machine; long: the demo SNN's "
+                        "100-epoch run (mango train-long --model demo-snn --epochs 100 first); "
                         "paper: CIFAR-10, spiking ResNet18 T=50, SN-GAN")
     parser.add_argument("--out", default=None, help="study folder (default: results/reproduction-<scale>)")
     parser.add_argument("--set", dest="overrides", action="append", metavar="NAME=VALUE", default=[],

@@ -204,7 +204,8 @@ class TrainedRunSource:
     """A model source (see :mod:`mango_widgets.models.source`): a trained run's epochs plus a generator.
 
     ``run``: a bundled run name (``"spiking-resnet18-mnist"``) or a run folder; ``generator``:
-    ``"demo"`` (the demo DCGAN) or a bundled generator name (``"vqvae28"``). Small to pickle: every
+    ``"demo"`` (the demo DCGAN), a bundled generator name (``"vqvae28"``) or the path of a zoo
+    generator file (``mango train``'s ``model.pt`` with its JSON sidecar). Small to pickle: every
     model is built on the worker.
     """
 
@@ -239,4 +240,17 @@ class TrainedRunSource:
             from mango_widgets.models.bundled import demo_generator
 
             return demo_generator(spacing=spacing)
-        return bundled_generator(self.generator_name)
+        if self.generator_name in bundled_names(GENERATOR_KIND):
+            return bundled_generator(self.generator_name)
+        from mango_widgets.models import zoo
+
+        path = Path(self.generator_name).expanduser()
+        if not path.with_suffix(".pt").is_file():
+            raise ConfigError(f"generator {self.generator_name!r} is neither 'demo', a bundled generator "
+                              f"({', '.join(bundled_names(GENERATOR_KIND)) or 'none'}) nor a zoo file; "
+                              "train one with `mango train --model NAME` and pass its model.pt")
+        return zoo.load(path)
+
+    def accuracy(self) -> Dict[int, float]:
+        """Held-out accuracy per trained epoch (from the run's manifest)."""
+        return run_accuracy(_run_folder(self.run))

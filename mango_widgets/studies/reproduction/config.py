@@ -1,4 +1,5 @@
-"""What a reproduction study computes, in three presets: ``ci`` (tiny), ``demo`` (this machine), ``paper``.
+"""What a reproduction study computes, in presets: ``ci`` (tiny), ``demo`` (this machine), ``long``
+(the demo SNN's 100-epoch run), ``paper``.
 
 One frozen :class:`StudyConfig` describes the whole study: the model family and its checkpoints,
 the neurons (layers x evenly spaced units), the searches (methods, seeds, budget), the controls
@@ -17,7 +18,10 @@ from typing import Dict, Optional, Tuple
 from mango_widgets.errors import ConfigError, unknown_choice
 from mango_widgets.records.atomic import write_json
 
-SCALES = ("ci", "demo", "paper")
+SCALES = ("ci", "demo", "long", "paper")
+MODEL_KINDS = ("demo", "run", "trained")
+#: the `long` preset's run: where `mango train-long --model demo-snn --epochs 100` writes by default
+LONG_RUN = "~/.cache/mango_widgets/runs/demo-snn"
 #: file in the study folder that records the config (``mango reproduce --resume`` reads it)
 CONFIG_FILE = "study.json"
 
@@ -28,8 +32,11 @@ class StudyConfig:
 
     scale: str
     out: str
-    # ---- the models: "demo" (bundled SNN + DCGAN checkpoints) or "trained" (`mango train` runs, below)
+    # ---- the models: "demo" (bundled SNN + DCGAN checkpoints), "run" (a `mango train-long` run, below)
+    # ---- or "trained" (networks and generators that the study trains with `mango train`, further below)
     models: str = "demo"
+    run: Optional[str] = None  # models="run": a run folder (e.g. ~/.cache/mango_widgets/runs/demo-snn) or bundled run name
+    run_generator: str = "demo"  # models="run": "demo", a bundled generator name or a zoo generator file
     T: Optional[int] = None  # exposure (default: as trained)
     # ---- the neurons
     layers: Optional[Tuple[str, ...]] = None  # None: `layer_count` spiking layers evenly spaced (all if None)
@@ -74,8 +81,11 @@ class StudyConfig:
     def __post_init__(self):
         if self.scale not in SCALES:
             raise unknown_choice("scale", self.scale, SCALES)
-        if self.models not in ("demo", "trained"):
-            raise unknown_choice("models", self.models, ("demo", "trained"))
+        if self.models not in MODEL_KINDS:
+            raise unknown_choice("models", self.models, MODEL_KINDS)
+        if self.models == "run" and not self.run:
+            raise ConfigError("models='run' needs run= (a `mango train-long` run folder or a bundled run name), e.g. "
+                              "--set run='\"~/.cache/mango_widgets/runs/demo-snn\"' after `mango train-long --model demo-snn --epochs 100`")
         for name in ("units", "seeds", "budget", "baseline_images", "bootstrap", "permutations", "control_factor"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -132,6 +142,10 @@ def preset(scale: str, out, **overrides) -> StudyConfig:
                    compare_train_epochs=1, train_limit=64, bootstrap=200, permutations=200),
         # the committed study: every spiking layer of the demo SNN, all 12 epochs, 3 seeds (docs/reproduction.md)
         "demo": dict(units=8, seeds=3, budget=300, baseline_images=1000, compare_train_epochs=15, warm_epochs=(2, 3, 5, 8, 12)),
+        # the demo SNN trained for 100 epochs (`mango train-long --model demo-snn --epochs 100`): the study on
+        # log-spaced checkpoints, cold searches only (warm starts and the second generator are in `demo`)
+        "long": dict(models="run", run=LONG_RUN, units=6, seeds=3, budget=300, baseline_images=1000,
+                     epochs=(1, 3, 12, 30, 60, 100), warm_method=None, compare_generator=None),
         # the paper's setting: spiking ResNet18 (T = 50) and SN-GAN 32 on CIFAR-10, 9 layers x 64 units, every epoch
         "paper": dict(models="trained", dataset="cifar10", layer_count=9, units=64, seeds=3, budget=10_000,
                       baseline_images=1000, compare_generator="vqvae32", compare_train_epochs=100,

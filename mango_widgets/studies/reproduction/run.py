@@ -56,6 +56,15 @@ def prepare_sources(config: StudyConfig, log: Callable[[str], None] = print) -> 
     if config.compare_generator and compare_file is None:
         compare_file = str(ensure_trained(config.compare_generator, models / config.compare_generator, config.compare_train_epochs,
                                           config, dataset=config.dataset, log=log))
+    if config.models == "run":
+        from mango_widgets.models.trained import TrainedRunSource
+
+        primary = TrainedRunSource(config.run, generator_name=config.run_generator)
+        compare = None
+        if compare_file:
+            compare = TrainedRunSource(config.run, generator_name=str(compare_file),
+                                       name=f"{primary.name}-{config.compare_generator or 'generator'}")
+        return {"primary": primary, "compare": compare}
     if config.models == "demo":
         primary = DemoModels()
         compare = DemoModels(name=f"demo-{config.compare_generator or 'generator'}", generator_file=compare_file) if compare_file else None
