@@ -21,6 +21,7 @@ import leaderboard_stats as stats
 import numpy as np
 from leaderboard import RUNS, key, make_jobs
 from leaderboard_cases import CASES, load_plan
+from leaderboard_table import markdown
 from run_records import load_runs
 
 RESULTS = Path(__file__).parent / "results"
@@ -142,33 +143,6 @@ def _budget_aware(record: dict) -> bool:
         return bool(make_optimizer(method, LatentGrid(d=8, n=16), budget=record["budget"]).budget_aware)
     except Exception:  # a method that cannot be built here: treat it as budget-aware (no curve reuse)
         return True
-
-
-def markdown(summary: dict) -> str:
-    lines = [f"Runs done: {summary['runs_done']}" + (f" ({summary['planned_runs_done']} of {summary['runs_planned']} planned)"
-                                                       if summary["runs_planned"] else "")]
-    for network, budgets in summary["networks"].items():
-        for budget, entry in budgets.items():
-            lines.append(f"\n**{network}, {budget} queries** — default (auto): `{entry['default']}`; "
-                         f"{entry['neurons']} neurons x {entry['seeds']} seeds\n")
-            lines.append("| method | median fraction of ceiling | reached 90% | vs default: mean diff [95% CI, Holm] | W/L/T "
-                         "| AUC log-budget | optimizer share | repeat rate | runs |")
-            lines.append("|---|---|---|---|---|---|---|---|---|")
-            rows = sorted(entry["methods"].items(), key=lambda kv: -kv[1]["median_fraction_of_ceiling"])
-            for method, row in rows:
-                vs = row.get("vs_default")
-                versus = (f"{vs['mean_diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else "—")
-                wlt = f"{vs['wins']}/{vs['losses']}/{vs['ties']}" if vs else "—"
-                name = f"{method}{' (from 10k curve)' if row['from_curve'] else ''}"
-                lines.append(f"| {name} | {row['median_fraction_of_ceiling']:.3f} | {100 * row['reached_90_percent']:.0f}% | "
-                             f"{versus} | {wlt} | "
-                             f"{row['auc_log_budget']:.3f} | {100 * row['optimizer_share_median']:.1f}% | "
-                             f"{row['repeat_rate_median']:.3f} | {row['runs']} |")
-            if "best_peer" in entry:
-                q = entry["default_queries_to_best_peer_median"]
-                lines.append(f"\nBest peer: `{entry['best_peer']}`; the default reaches its median in "
-                             f"{'never (median run)' if not np.isfinite(q) else f'{q:.0f} queries'} (median over runs).")
-    return "\n".join(lines) + "\n"
 
 
 def plot(summary: dict, path: Path) -> None:

@@ -47,3 +47,22 @@ def test_the_claims_table_of_the_reproduction_docs_matches_the_committed_studies
     assert summaries, "no committed study summary found"
     assert module.render(summaries) in (ROOT / "docs" / "reproduction.md").read_text(), \
         "docs/reproduction.md is out of date: paste the output of benchmarks/reproduction_table.py into it"
+
+
+def test_the_leaderboard_tables_of_the_readme_and_the_optimizer_docs_match_the_committed_summary():
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("leaderboard_table", ROOT / "benchmarks" / "leaderboard_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    summary = json.loads(module.SUMMARY.read_text())
+    tables = [module.network_table(network, budget, entry)
+              for network, budgets in summary["networks"].items() for budget, entry in budgets.items()]
+    assert tables
+    for page in (ROOT / "README.md", ROOT / "docs" / "optimizers.md"):
+        text = page.read_text()
+        stale = [table.splitlines()[0] for table in tables if table not in text]
+        assert not stale, f"{page.name} does not carry the committed leaderboard table(s) {stale}: paste them from " \
+                          "benchmarks/leaderboard_table.py"
+    assert module.markdown(summary) == (ROOT / "benchmarks" / "results" / "leaderboard.md").read_text()

@@ -1,0 +1,52 @@
+"""The leaderboard's tables in Markdown, rendered from ``results/leaderboard.json`` alone.
+
+``summarize_leaderboard.py`` writes them to ``results/leaderboard.md``; the README and
+docs/optimizers.md carry the per-network tables verbatim, and ``tests/test_docs.py`` checks that
+they still match the committed summary.
+
+Run:  .venv/bin/python benchmarks/leaderboard_table.py      (prints the tables of the committed summary)
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+SUMMARY = Path(__file__).parent / "results" / "leaderboard.json"
+
+
+def network_table(network: str, budget: str, entry: dict) -> str:
+    """One network and budget: every method against the default, best median first."""
+    lines = [f"**{network}, {budget} queries** — default (auto): `{entry['default']}`; "
+             f"{entry['neurons']} neurons x {entry['seeds']} seeds", "",
+             "| method | median fraction of ceiling | reached 90% | vs default: mean diff [95% CI, Holm] | W/L/T "
+             "| AUC log-budget | optimizer share | repeat rate | runs |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    rows = sorted(entry["methods"].items(), key=lambda kv: -kv[1]["median_fraction_of_ceiling"])
+    for method, row in rows:
+        vs = row.get("vs_default")
+        versus = f"{vs['mean_diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else "—"
+        wlt = f"{vs['wins']}/{vs['losses']}/{vs['ties']}" if vs else "—"
+        name = f"{method}{' (from 10k curve)' if row['from_curve'] else ''}"
+        lines.append(f"| {name} | {row['median_fraction_of_ceiling']:.3f} | {100 * row['reached_90_percent']:.0f}% | "
+                     f"{versus} | {wlt} | {row['auc_log_budget']:.3f} | {100 * row['optimizer_share_median']:.1f}% | "
+                     f"{row['repeat_rate_median']:.3f} | {row['runs']} |")
+    if "best_peer" in entry:
+        q = entry["default_queries_to_best_peer_median"]
+        reached = "never (median run)" if q is None or not math.isfinite(q) else f"{q:.0f} queries"
+        lines.append(f"\nBest peer: `{entry['best_peer']}`; the default reaches its median in {reached} (median over runs).")
+    return "\n".join(lines)
+
+
+def markdown(summary: dict) -> str:
+    """The whole summary: how much of the plan is done, then one table per network and budget."""
+    lines = [f"Runs done: {summary['runs_done']}" + (f" ({summary['planned_runs_done']} of {summary['runs_planned']} planned)"
+                                                       if summary["runs_planned"] else "")]
+    for network, budgets in summary["networks"].items():
+        for budget, entry in budgets.items():
+            lines.append("\n" + network_table(network, budget, entry))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(json.loads(SUMMARY.read_text())))
