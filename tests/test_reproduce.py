@@ -58,6 +58,11 @@ def test_a_folder_of_another_study_is_refused_and_settings_are_checked(tmp_path,
     preset("ci", tmp_path).save()
     assert mango(["reproduce", "--scale", "ci", "--out", str(tmp_path), "--set", "budget=99", "--dry-run"]) == 2
     assert "holds a study with other settings (budget: 16 -> 99)" in capsys.readouterr().err
+    saved = json.loads((tmp_path / "study.json").read_text())  # a study saved before `run` settings existed
+    (tmp_path / "study.json").write_text(json.dumps({k: v for k, v in saved.items() if not k.startswith("run")}))
+    from mango_widgets.studies.reproduction.run import check_folder
+
+    check_folder(preset("ci", tmp_path))  # the same settings: accepted (missing settings read as their defaults)
     assert mango(["reproduce", "--scale", "ci", "--out", str(tmp_path), "--set", "colour=red"]) == 2
     assert "cannot read --set 'colour=red'" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="cannot read --set"):

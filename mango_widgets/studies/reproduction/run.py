@@ -92,7 +92,7 @@ def check_folder(config: StudyConfig) -> None:
     """Refuse to mix two different studies in one folder (resume needs the same settings)."""
     path = config.folder / CONFIG_FILE
     if path.is_file():
-        saved = json.loads(path.read_text())
+        saved = StudyConfig.from_dict(json.loads(path.read_text())).to_dict()  # settings added since it was saved: defaults
         changed = {k: (saved.get(k), v) for k, v in config.to_dict().items() if saved.get(k) != v}
         if changed:
             shown = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
