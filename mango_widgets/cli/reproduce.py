@@ -71,7 +71,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 return 2
         else:
             if args.scale is None:
-                print("error: give --scale ci|demo|paper (or --resume --out FOLDER)", file=sys.stderr)
+                print(f"error: give --scale {'|'.join(SCALES)} (or --resume --out FOLDER)", file=sys.stderr)
                 return 2
             config = preset(args.scale, args.out or f"results/reproduction-{args.scale}", **overrides)
         if args.dry_run or args.analyse_only:
