@@ -159,6 +159,7 @@ def test_a_study_runs_on_the_checkpoints_of_a_train_long_run(tmp_path, capsys):
     assert len(frame) == 2 * 2 * 3  # 2 neurons x 2 epochs x 3 methods x 1 seed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["settings"]["primary"] == "demo-snn"
+    assert "figB_generators.png" not in (out / "summary.md").read_text()  # no second generator: no figure to link
     with pytest.raises(ConfigError, match="run="):
         preset("long", tmp_path / "x", run=None)
     assert mango(["reproduce", "--scale", "long", "--out", str(tmp_path / "none"), "--set",

@@ -1,7 +1,7 @@
 """``summary.md``: the study's claims table, coverage and per-layer numbers with their intervals."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 #: the figure of ``figures/`` that shows each claim
 FIGURE_OF = {
@@ -15,12 +15,15 @@ FIGURE_OF = {
 }
 
 
-def claims_table(claims, figures: str = "figures") -> List[str]:
-    """The claims as a Markdown table: paper claim, its figure, ours (with a link to our figure), verdict."""
+def claims_table(claims, figures: str = "figures", drawn: Optional[List[str]] = None) -> List[str]:
+    """The claims as a Markdown table: paper claim, its figure, ours (with a link to our figure, when
+    it was drawn: ``drawn`` lists the figure paths, None means all), verdict."""
     lines = ["| claim (paper) | paper figure | ours (95% intervals over neurons) | our figure | verdict |", "|---|---|---|---|---|"]
     for claim in claims:
         why = f" *{claim['why']}*" if claim.get("why") else ""
         ours = FIGURE_OF.get(claim["id"])
+        if ours and drawn is not None and f"{figures}/{ours}" not in drawn:
+            ours = None  # e.g. no second generator: no figure B to link
         link = f"[{ours.split('_')[0]}]({figures}/{ours})" if ours else "-"
         lines.append(f"| {claim['paper']} | {claim['figure']} | {claim['ours']}{why} | {link} | **{claim['verdict']}** |")
     return lines
@@ -59,7 +62,7 @@ def summary_markdown(summary: dict) -> str:
         + (" (complete)" if coverage.get("complete") else f" - a partial study: epochs with every seed and neuron: "
            f"{coverage.get('epochs_complete')}; resume with `mango reproduce --resume --out {settings['out']}`"), "",
     ]
-    lines += claims_table(summary["claims"]) + [""]
+    lines += claims_table(summary["claims"], drawn=summary.get("figures")) + [""]
     tables = summary["tables"]
     lines += _layer_table("Selective share (activation and confidence >= 75%, same class for all methods; seeds averaged)",
                           tables["selective"], shown)
