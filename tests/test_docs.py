@@ -1,9 +1,12 @@
 """The written docs hold together: every relative link names a file that exists, and no page ships a
 template placeholder (a bare ALL_CAPS line such as ``STUDY_RESULTS``) where its numbers should be."""
+import json
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.benchmark_scripts import load_benchmark
 
 ROOT = Path(__file__).parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "benchmarks" / "results").rglob("*.md"))]
@@ -38,11 +41,7 @@ def test_the_checks_catch_a_broken_link_and_a_placeholder(tmp_path):
 
 
 def test_the_claims_table_of_the_reproduction_docs_matches_the_committed_studies():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("reproduction_table", ROOT / "benchmarks" / "reproduction_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("reproduction_table")
     summaries = module.load_summaries()
     assert summaries, "no committed study summary found"
     assert module.render(summaries) in (ROOT / "docs" / "reproduction.md").read_text(), \
@@ -50,12 +49,7 @@ def test_the_claims_table_of_the_reproduction_docs_matches_the_committed_studies
 
 
 def test_the_leaderboard_tables_of_the_readme_and_the_optimizer_docs_match_the_committed_summary():
-    import importlib.util
-    import json
-
-    spec = importlib.util.spec_from_file_location("leaderboard_table", ROOT / "benchmarks" / "leaderboard_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("leaderboard_table")
     summary = json.loads(module.SUMMARY.read_text())
     tables = [module.network_table(network, budget, entry)
               for network, budgets in summary["networks"].items() for budget, entry in budgets.items()]

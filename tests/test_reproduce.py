@@ -9,6 +9,7 @@ from mango_widgets.cli import main as mango
 from mango_widgets.engine import load_results
 from mango_widgets.studies.reproduction.config import load_config, parse_overrides, preset
 from mango_widgets.studies.reproduction.plan import coarse_to_fine
+from tests.benchmark_scripts import load_benchmark
 from tests.test_datasets import write_cifar10
 
 FIGURES = {"fig06_entropy.png", "fig07_selectivity.png", "fig08_emergence_activation.png", "fig09_activation_over_training.png",
@@ -102,13 +103,7 @@ def test_paper_scale_runs_end_to_end_on_a_tiny_cifar_folder(tmp_path):
 
 
 def test_the_gpu_cost_script_dry_runs_on_the_cpu(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).parents[1] / "benchmarks" / "gpu_reproduce.py"
-    spec = importlib.util.spec_from_file_location("gpu_reproduce", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("gpu_reproduce")
     assert module.main(["--dry-run", "--out", str(tmp_path / "cost.json")]) == 0
     result = json.loads((tmp_path / "cost.json").read_text())
     assert result["dry_run"] and result["device"] == "cpu" and set(result["images_per_second"]) == {"2", "4"}
