@@ -9,7 +9,7 @@ from mango_widgets.core.optimizers.base import _REGISTRY, CAPABILITIES
 
 GRID = LatentGrid(d=12, n=16)
 TARGET = np.arange(12) % 16
-NEW_METHODS = ["cma-es", "cma-bipop", "sep-cma", "shade", "ngoptrw", "de", "tt-elite", "tt-cma", "auto"]
+NEW_METHODS = ["cma-es", "cma-bipop", "sep-cma", "shade", "ngoptrw", "de", "tt-elite", "tt-cma", "cma-polish", "auto"]
 
 
 def score(indices):

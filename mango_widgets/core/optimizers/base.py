@@ -236,11 +236,12 @@ def _load_builtin() -> None:
         elite_tt,
         hybrid,
         nevergrad_opt,
+        polish,
         protes_opt,
         random_search,
         shade_opt,
         ttopt_opt,
     )
 
-    for module in (random_search, protes_opt, ttopt_opt, nevergrad_opt, cma_opt, shade_opt, elite_tt, hybrid, auto):
+    for module in (random_search, protes_opt, ttopt_opt, nevergrad_opt, cma_opt, shade_opt, elite_tt, hybrid, polish, auto):
         module.register_all(register)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mango_widgets.core.optimizers.known import KnownValues
+from mango_widgets.core.optimizers.local_moves import grid_local_moves, replace_known
 from mango_widgets.core.optimizers.protes_kernels import kernels
 from mango_widgets.core.optimizers.protes_opt import Protes
 from mango_widgets.core.space import LatentGrid
@@ -107,18 +108,7 @@ class EliteTT(Protes):
     # -------------------------------------------------------------- proposals
     def _local_moves(self, count: int) -> np.ndarray:
         """``count`` grid-local variations of archived elites."""
-        rng, (elites, _) = self._np_rng, self._archive
-        parents = elites[rng.integers(len(elites), size=count)].copy()
-        for child in parents:
-            if len(elites) > 1 and rng.random() < 0.25:  # uniform crossover with another elite
-                other = elites[rng.integers(len(elites))]
-                mask = rng.random(self.grid.d) < 0.5
-                child[mask] = other[mask]
-            moved = rng.choice(self.grid.d, size=min(rng.geometric(0.5), self.grid.d), replace=False)
-            # +-1..+-MAX_STEP, the smaller of two uniform draws: small steps likelier
-            steps = np.minimum(rng.integers(1, MAX_STEP + 1, size=len(moved)), rng.integers(1, MAX_STEP + 1, size=len(moved)))
-            child[moved] = np.clip(child[moved] + steps * rng.choice((-1, 1), size=len(moved)), 0, self.grid.n - 1)
-        return parents
+        return grid_local_moves(self._archive[0], count, self._np_rng, self.grid.n, max_step=MAX_STEP)
 
     def _ask(self) -> np.ndarray:
         self._rng, raw = self._ask_step(self.P, self._rng, self.K)
@@ -133,15 +123,7 @@ class EliteTT(Protes):
         return batch
 
     def _replace_repeats(self, batch: np.ndarray) -> np.ndarray:
-        seen = set()
-        for i in range(len(batch)):
-            for _ in range(50):
-                key = self._known.key(batch[i])
-                if key not in seen and np.isnan(self._known.lookup(batch[i][None])[0]):
-                    break
-                batch[i] = self._local_moves(1)[0]
-            seen.add(self._known.key(batch[i]))
-        return batch
+        return replace_known(batch, self._known, lambda: self._local_moves(1)[0])
 
     # -------------------------------------------------------------- learning
     def _ranked(self, values: np.ndarray) -> np.ndarray:

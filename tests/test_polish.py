@@ -1,0 +1,68 @@
+"""cma-polish: the hand-over to grid-local search, ties drifting across plateaus, no repeats."""
+import numpy as np
+import pytest
+
+from mango_widgets import ConfigError, LatentGrid, make_optimizer
+
+GRID = LatentGrid(d=12, n=16)
+
+
+def drive(optimizer, budget, function):
+    while optimizer.told < budget:
+        indices = optimizer.ask()
+        optimizer.tell(indices, function(indices))
+
+
+def staircase(indices):
+    """Plateaus: the value counts coordinates at 15 (the top of the axis), so most moves tie."""
+    return (np.asarray(indices) == 15).sum(axis=1) / GRID.d
+
+
+def test_tail_starts_at_its_share_of_the_budget_and_asks_near_the_best():
+    optimizer = make_optimizer("cma-polish", GRID, seed=0, budget=400, tail=0.25, archive=1)
+    assert optimizer.switch_at == 300
+    drive(optimizer, 300, staircase)
+    assert optimizer.polishing
+    batch = optimizer.ask()
+    best = optimizer._archive[0][0]
+    assert np.array_equal(best, optimizer.best_index)
+    # with one elite (no crossover) every child moves a few coordinates by at most max_step
+    moved = batch != best
+    assert moved.any(axis=1).all() and moved.sum(axis=1).mean() < 4
+    assert np.abs(batch - best).max() <= optimizer.max_step
+
+
+def test_without_a_budget_the_first_method_runs_alone():
+    optimizer = make_optimizer("cma-polish", GRID, seed=0)
+    drive(optimizer, 500, staircase)
+    assert optimizer.switch_at is None and not optimizer.polishing
+
+
+def test_ties_rank_the_newest_point_first_so_the_archive_drifts():
+    optimizer = make_optimizer("cma-polish", GRID, seed=0, budget=100, tail=0.5, archive=2)
+    flat = np.zeros((3, GRID.d), dtype=np.int64)
+    flat[1, 0], flat[2, 1] = 1, 2
+    optimizer._remember(flat[:1], np.array([0.5]))
+    optimizer._remember(flat[1:], np.array([0.5, 0.5]))
+    newest_first = optimizer._archive[0]
+    assert np.array_equal(newest_first, flat[[2, 1]])
+    optimizer._remember(flat[:1], np.array([0.5]))  # a known point is not re-added
+    assert np.array_equal(optimizer._archive[0], newest_first)
+
+
+def test_the_tail_climbs_a_plateau_staircase_without_repeats():
+    """On the staircase (plateaus between steps) sep-CMA's samples from a whole ellipsoid seldom
+    add one more coordinate at the top; the tail's one- and two-coordinate moves keep climbing."""
+    alone = make_optimizer("sep-cma", GRID, seed=3, budget=1500)
+    drive(alone, 1500, staircase)
+    polished = make_optimizer("cma-polish", GRID, seed=3, budget=1500, tail=0.5)
+    drive(polished, 1500, staircase)
+    assert polished.repeat_rate == 0.0
+    assert polished.improvements_in_tail > 0
+    assert polished.best_value > alone.best_value
+
+
+@pytest.mark.parametrize("bad", [{"tail": 1.0}, {"tail": -0.1}, {"archive": 0}, {"mean_moved": 0.5}])
+def test_bad_settings_name_the_rule(bad):
+    with pytest.raises(ConfigError, match="cma-polish needs"):
+        make_optimizer("cma-polish", GRID, budget=100, **bad)
