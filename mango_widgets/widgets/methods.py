@@ -31,6 +31,7 @@ METHOD_NAMES: Dict[str, str] = {
     "auto": "Auto (best measured)", "tt": "TT (PROTES)", "tt-s": "TT-s (PROTES)", "tt-b": "TT-b (PROTES)",
     "protes": "PROTES, free settings", "ttopt": "TTOpt", "tt-cma": "TT-b, then CMA-ES", "tt-elite": "Elitist TT",
     "cma-es": "CMA-ES", "sep-cma": "sep-CMA-ES", "cma-bipop": "BIPOP-CMA-ES", "cma": "CMA (Nevergrad)",
+    "cma-polish": "sep-CMA-ES, then local polish",
     "portfolio": "Portfolio (Nevergrad)", "ngoptrw": "NGOptRW (Nevergrad)", "de": "Differential evolution",
     "shade": "SHADE", "oneplusone": "(1+1) evolution", "noisybandit": "Noisy bandit", "spsa": "SPSA",
     "random": "Random search",
