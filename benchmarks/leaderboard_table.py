@@ -45,7 +45,26 @@ def markdown(summary: dict) -> str:
     for network, budgets in summary["networks"].items():
         for budget, entry in budgets.items():
             lines.append("\n" + network_table(network, budget, entry))
+    if summary.get("t100"):
+        lines.append("\n" + t100_table(summary["t100"]))
     return "\n".join(lines) + "\n"
+
+
+def t100_table(t100: dict) -> str:
+    """The T = 100 condition: each method's median at both T, and the TT method's gap to each peer."""
+    T, main_T, tt = t100["T"], t100["main_T"], t100["tt_method"]
+    lines = [f"**{t100['network']}, T = {T} vs T = {main_T}, {t100['budget']} queries** ({t100['runs_at_T']} runs at T = {T}; "
+             f"fractions of the frozen T = {main_T} ceiling)", "",
+             f"| method | median at T = {main_T} | median at T = {T} | pairs |", "|---|---|---|---|"]
+    for method, row in t100["medians"].items():
+        lines.append(f"| {method} | {row['main_T']:.3f} | {row['T']:.3f} | {row['pairs']} |")
+    if t100["gaps"]:
+        lines += ["", f"| {tt} minus | gap at T = {main_T} [95% CI] | gap at T = {T} [95% CI] | change [95% CI] | neurons |",
+                  "|---|---|---|---|---|"]
+        for peer, row in t100["gaps"].items():
+            cells = [f"{row[k]['mean']:+.3f} [{row[k]['ci95'][0]:+.3f}, {row[k]['ci95'][1]:+.3f}]" for k in ("gap_main_T", "gap_T", "change")]
+            lines.append(f"| {peer} | " + " | ".join(cells) + f" | {row['neurons']} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -126,6 +126,51 @@ def leaders_by_budget(records: list, ceilings: dict, budgets=(250, 500, 1000, 20
     return {"neurons": sorted(common), "median_fraction_at": table}
 
 
+def t100_comparison(records: list) -> dict:
+    """The plan's T = 100 condition: does the TT method's gap to each peer shrink when activations
+    move in steps 5x finer? Per method pair, on the (neuron, seed) pairs run at both T: the paired
+    difference (TT - peer) at T = 20 and at T = 100, and its change, with bootstrap 95% intervals
+    over neurons (fractions of the frozen T = 20 ceiling; a scale per neuron, not a target)."""
+    spec = load_plan()["t100"]
+    network, tt = spec["network"], next((m for m in spec["methods"] if m.startswith("tt")), None)
+    ceilings = ceilings_for(network, "heldout", [])
+    fine = [r for r in records if r["network"] == network and r["T"] == spec["T"] and r["budget"] == spec["budget"]]
+    coarse = [r for r in records if r["network"] == network and r["T"] == _main_T(network, records)
+              and r["budget"] == spec["budget"]]
+    at = {}
+    for T, recs in ((spec["T"], fine), ("main", coarse)):
+        for r in recs:
+            at[(T, r["label"], r["target"], r["seed"])] = r["best"] / ceilings[r["target"]]
+    out = {"network": network, "T": spec["T"], "main_T": _main_T(network, records), "budget": spec["budget"],
+           "tt_method": tt, "runs_at_T": len(fine), "medians": {}, "gaps": {}}
+    for label in spec["methods"]:
+        pairs = sorted({(t, s) for (T, m, t, s) in at if T == spec["T"] and m == label and ("main", m, t, s) in at})
+        if pairs:
+            out["medians"][label] = {"T": float(np.median([at[(spec["T"], label, t, s)] for t, s in pairs])),
+                                     "main_T": float(np.median([at[("main", label, t, s)] for t, s in pairs])),
+                                     "pairs": len(pairs)}
+    if tt is None:
+        return out
+    for peer in spec["methods"]:
+        if peer == tt:
+            continue
+        pairs = sorted({(t, s) for (T, m, t, s) in at if T == spec["T"] and m == tt
+                        and all(k in at for k in ((spec["T"], peer, t, s), ("main", tt, t, s), ("main", peer, t, s)))})
+        if not pairs:
+            continue
+        gaps = {T: stats.per_neuron({(t, s): at[(T, tt, t, s)] - at[(T, peer, t, s)] for t, s in pairs})
+                for T in (spec["T"], "main")}
+        neurons = sorted(gaps["main"])
+        row = {"neurons": len(neurons), "pairs": len(pairs)}
+        for name, diffs in (("gap_main_T", [gaps["main"][t] for t in neurons]), ("gap_T", [gaps[spec["T"]][t] for t in neurons]),
+                            ("change", [gaps[spec["T"]][t] - gaps["main"][t] for t in neurons])):
+            diffs = np.asarray(diffs)
+            low, high, _ = stats.bootstrap(diffs, 0.95)
+            row[name] = {"mean": float(diffs.mean()), "ci95": [low, high]}
+        out["gaps"][peer] = row
+    return out
+
+
 def _main_T(network: str, records: list) -> int:
     plan = load_plan()
     return plan["networks"].get(network, {}).get("T", 20)
@@ -177,9 +222,12 @@ def main(argv=None) -> None:
     parser.add_argument("--plan", default="heldout", choices=("dev", "heldout"))
     args = parser.parse_args(argv)
     records = load_runs(RUNS[args.plan])
+    everything = records
     if args.plan == "heldout":
         records = [r for r in records if r["T"] == _main_T(r["network"], records)]
     summary = summarize(records, args.plan)
+    if args.plan == "heldout" and any(r["T"] != _main_T(r["network"], everything) for r in everything):
+        summary["t100"] = t100_comparison(everything)
     if args.plan == "dev":
         summary["leaders_by_budget"] = {}
         for network in summary["networks"]:

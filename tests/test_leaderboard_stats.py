@@ -1,0 +1,60 @@
+"""The leaderboard's statistics on hand-made records: paired differences, Holm, and the T = 100 gap."""
+import numpy as np
+import pytest
+
+from tests.benchmark_scripts import load_benchmark
+
+
+@pytest.fixture(scope="module")
+def stats():
+    return load_benchmark("leaderboard_stats")
+
+
+@pytest.fixture(scope="module")
+def summarize():
+    return load_benchmark("summarize_leaderboard")
+
+
+def test_paired_difference_is_per_neuron_with_wins_losses_and_ties(stats):
+    neurons = [f"lif1:{i}" for i in range(8)]
+    base = {(t, s): 0.5 + 0.01 * i for i, t in enumerate(neurons) for s in range(3)}
+    better = {k: v + 0.1 for k, v in base.items()}
+    better[(neurons[0], 0)] = base[(neurons[0], 0)]  # one tie
+    level = dict(base)
+    result = stats.paired_vs_default({"default": base, "better": better, "level": level}, "default")
+    assert result["better"]["mean_diff"] == pytest.approx(0.1 - 0.1 / 3 / 8)
+    assert result["better"]["ci95"][0] > 0
+    assert (result["better"]["wins"], result["better"]["losses"], result["better"]["ties"]) == (23, 0, 1)
+    assert result["level"]["mean_diff"] == 0 and result["level"]["ties"] == 24
+    # Holm: the smaller p-value is tested at alpha / 2, the other at alpha
+    assert result["better"]["ci_level_holm"] == pytest.approx(0.975)
+    assert result["level"]["ci_level_holm"] == pytest.approx(0.95)
+
+
+def test_t100_gap_change_reads_the_tt_methods_gap_at_both_exposures(summarize):
+    plan = summarize.load_plan()
+    spec = plan["t100"]
+    network = spec["network"]
+    ceilings = summarize.ceilings_for(network, "heldout", [])
+    neurons = list(ceilings)[:4]
+    tt = next(m for m in spec["methods"] if m.startswith("tt"))
+    peer = next(m for m in spec["methods"] if m != tt)
+    main_T = plan["networks"][network]["T"]
+    rng = np.random.default_rng(0)
+    records = []
+    for target in neurons:
+        for seed in range(2):
+            peer_fraction = 0.9 + 0.05 * rng.random()
+            for T, gap in ((main_T, -0.20), (spec["T"], -0.05)):
+                for label, fraction in ((peer, peer_fraction), (tt, peer_fraction + gap)):
+                    records.append({"network": network, "T": T, "budget": spec["budget"], "label": label,
+                                    "target": target, "seed": seed, "best": fraction * ceilings[target]})
+    result = summarize.t100_comparison(records)
+    gap = result["gaps"][peer]
+    assert gap["neurons"] == 4 and gap["pairs"] == 8
+    assert gap["gap_main_T"]["mean"] == pytest.approx(-0.20)
+    assert gap["gap_T"]["mean"] == pytest.approx(-0.05)
+    assert gap["change"]["mean"] == pytest.approx(0.15)
+    assert result["medians"][tt]["pairs"] == 8
+    # a peer never run at T = 100 has no gap (nothing is invented for it)
+    assert all(m in (tt, peer) for m in result["gaps"]) and tt not in result["gaps"]
