@@ -9,6 +9,8 @@ values from the 10,000-query runs' curves when they have no 2,000-query runs (``
 
 Run:  .venv/bin/python benchmarks/summarize_leaderboard.py            (held-out)
       .venv/bin/python benchmarks/summarize_leaderboard.py --plan dev
+      .venv/bin/python benchmarks/summarize_leaderboard.py --plan dev --methods sep-cma cma-es cma-polish cma-polish-t40 --stem leaderboard_dev_tail
+      (one development race: only those labels, so the paired statistics use every pair they share)
 """
 from __future__ import annotations
 
@@ -220,8 +222,12 @@ def plot(summary: dict, path: Path) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", default="heldout", choices=("dev", "heldout"))
+    parser.add_argument("--methods", nargs="*", help="only these labels (one race; default: every label run)")
+    parser.add_argument("--stem", help="output file names in results/ (default: leaderboard or leaderboard_dev)")
     args = parser.parse_args(argv)
     records = load_runs(RUNS[args.plan])
+    if args.methods:
+        records = [r for r in records if r["label"] in args.methods]
     everything = records
     if args.plan == "heldout":
         records = [r for r in records if r["T"] == _main_T(r["network"], records)]
@@ -233,7 +239,7 @@ def main(argv=None) -> None:
         for network in summary["networks"]:
             runs = [r for r in records if r["network"] == network]
             summary["leaders_by_budget"][network] = leaders_by_budget(runs, ceilings_for(network, "dev", runs))
-    stem = "leaderboard" if args.plan == "heldout" else "leaderboard_dev"
+    stem = args.stem or ("leaderboard" if args.plan == "heldout" else "leaderboard_dev")
     (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     table = markdown(summary)
     for network, leaders in summary.get("leaders_by_budget", {}).items():
