@@ -49,7 +49,8 @@ def method_name(method: str) -> str:
 
 
 def run_method_name(method: str, optimizer=None) -> str:
-    """The readable name of a method as run: ``auto`` also names the method it chose ('Auto (best measured) → sep-CMA-ES, then local polish')."""
+    """The readable name of a method as run: ``auto`` also names the method it chose
+    ('Auto (best measured) → sep-CMA-ES, then local polish')."""
     chosen = getattr(optimizer, "chosen", None) if method == "auto" else None
     return method_name(method) + (f" → {method_name(chosen)}" if chosen else "")
 
