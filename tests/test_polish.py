@@ -66,3 +66,15 @@ def test_the_tail_climbs_a_plateau_staircase_without_repeats():
 def test_bad_settings_name_the_rule(bad):
     with pytest.raises(ConfigError, match="cma-polish needs"):
         make_optimizer("cma-polish", GRID, budget=100, **bad)
+
+
+def test_stall_starts_the_tail_early_on_a_plateau_and_not_while_improving():
+    flat = make_optimizer("cma-polish", GRID, seed=0, budget=1000, tail=0.0, stall=0.1)
+    assert flat.switch_at is None and flat.stall_queries == 100
+    drive(flat, 300, lambda idx: np.zeros(len(idx)))
+    # the first batch sets the best; 100 queries later without improvement the tail starts
+    assert flat.polishing and flat.switched_at <= 150
+    climbing = make_optimizer("cma-polish", GRID, seed=0, budget=1000, tail=0.0, stall=0.1)
+    counter = iter(range(10**6))
+    drive(climbing, 1000, lambda idx: np.array([next(counter) for _ in idx], dtype=float))  # always improving
+    assert not climbing.polishing and climbing.switched_at is None

@@ -6,7 +6,9 @@ while the activation sits on plateaus of 1/T steps. The last ``tail`` share of t
 goes to a (mu + lambda) search on the grid: each batch is ``batch`` grid-local variations
 (:func:`grid_local_moves`) of the ``archive`` best points seen so far; ties rank the newest
 point first, so the archive drifts across plateaus instead of sticking to the first point that
-reached them. Points already evaluated are never asked again. Without a budget there is no tail:
+reached them. Points already evaluated are never asked again. With ``stall`` the tail also starts
+earlier, as soon as the best value has not improved for that share of the budget (a method stuck
+on a plateau); ``tail=0`` with ``stall`` switches only then. Without a budget there is no tail:
 the first method runs alone.
 """
 from __future__ import annotations
@@ -29,18 +31,25 @@ class PolishedTail(Optimizer):
     budget_aware = True
 
     def __init__(self, grid: LatentGrid, seed: int = 0, budget=None, first: str = "sep-cma", tail: float = 0.25,
-                 batch: int = 25, archive: int = 5, max_step: int = 4, mean_moved: float = 2.0):
+                 batch: int = 25, archive: int = 5, max_step: int = 4, mean_moved: float = 2.0,
+                 stall: Optional[float] = None):
         super().__init__(grid, seed, budget)
-        if not 0 <= float(tail) < 1 or int(batch) < 1 or int(archive) < 1 or int(max_step) < 1 or float(mean_moved) < 1:
+        if not 0 <= float(tail) < 1 or int(batch) < 1 or int(archive) < 1 or int(max_step) < 1 or float(mean_moved) < 1 \
+                or (stall is not None and not 0 < float(stall) < 1):
             raise ConfigError(
-                f"cma-polish needs 0 <= tail < 1, batch >= 1, archive >= 1, max_step >= 1 and mean_moved >= 1; "
-                f"got {tail}, {batch}, {archive}, {max_step}, {mean_moved}"
+                f"cma-polish needs 0 <= tail < 1, batch >= 1, archive >= 1, max_step >= 1, mean_moved >= 1 and "
+                f"0 < stall < 1 (or no stall); got {tail}, {batch}, {archive}, {max_step}, {mean_moved}, {stall}"
             )
         self.first_name, self.tail, self.batch = str(first), float(tail), int(batch)
+        self.stall = None if stall is None else float(stall)
         self.archive_size, self.max_step, self.mean_moved = int(archive), int(max_step), float(mean_moved)
         self.first = make_optimizer(self.first_name, grid, seed=seed, budget=budget)
         #: queries after which the tail starts (None: never, without a budget)
-        self.switch_at: Optional[int] = None if budget is None else int(round((1 - self.tail) * int(budget)))
+        self.switch_at: Optional[int] = None if budget is None or self.tail == 0 else int(round((1 - self.tail) * int(budget)))
+        #: queries without improvement after which the tail starts early (None: only at ``switch_at``)
+        self.stall_queries: Optional[int] = None if budget is None or self.stall is None else max(1, int(round(self.stall * int(budget))))
+        self.switched_at: Optional[int] = None
+        self._improved_at = 0
         self.polishing = False
         self.improvements_in_tail = 0
         self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 17]))
@@ -50,7 +59,7 @@ class PolishedTail(Optimizer):
 
     def _settings(self) -> dict:
         return {"first": self.first_name, "tail": self.tail, "batch": self.batch, "archive": self.archive_size,
-                "max_step": self.max_step, "mean_moved": self.mean_moved}
+                "max_step": self.max_step, "mean_moved": self.mean_moved, "stall": self.stall}
 
     def _ask(self) -> np.ndarray:
         if not self.polishing:
@@ -64,14 +73,23 @@ class PolishedTail(Optimizer):
         return replace_known(children, self._known, one)
 
     def _tell(self, indices, values) -> None:
+        best_before = self._archive[1][0] if len(self._archive[1]) else -np.inf
         if not self.polishing:
             self.first.tell(indices, values)
-        elif values.max() > self._archive[1][0]:
+        elif values.max() > best_before:
             self.improvements_in_tail += 1
+        if values.max() > best_before:
+            self._improved_at = self.told
         self._remember(indices, values)
-        if not self.polishing and self.switch_at is not None and self.told >= self.switch_at:
-            self.polishing = True
+        if not self.polishing and (self._due() or self._stalled()):
+            self.polishing, self.switched_at = True, self.told
             self.first.close()
+
+    def _due(self) -> bool:
+        return self.switch_at is not None and self.told >= self.switch_at
+
+    def _stalled(self) -> bool:
+        return self.stall_queries is not None and self.told - self._improved_at >= self.stall_queries
 
     def _remember(self, indices: np.ndarray, values: np.ndarray) -> None:
         """Add the new points to the known values and the archive (ties: newest first)."""
