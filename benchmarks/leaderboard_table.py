@@ -17,7 +17,8 @@ SUMMARY = Path(__file__).parent / "results" / "leaderboard.json"
 
 def network_table(network: str, budget: str, entry: dict) -> str:
     """One network and budget: every method against the default, best median first."""
-    lines = [f"**{network}, {budget} queries** — default (auto): `{entry['default']}`; "
+    source = "paired against" if entry.get("default_given") else "default (auto)"
+    lines = [f"**{network}, {budget} queries** — {source}: `{entry['default']}`; "
              f"{entry['neurons']} neurons x {entry['seeds']} seeds", "",
              "| method | median fraction of ceiling | reached 90% | vs default: mean diff [95% CI, Holm] | W/L/T "
              "| AUC log-budget | optimizer share | repeat rate | runs |",

@@ -10,7 +10,8 @@ values from the 10,000-query runs' curves when they have no 2,000-query runs (``
 Run:  .venv/bin/python benchmarks/summarize_leaderboard.py            (held-out)
       .venv/bin/python benchmarks/summarize_leaderboard.py --plan dev
       .venv/bin/python benchmarks/summarize_leaderboard.py --plan dev --methods sep-cma cma-es cma-polish cma-polish-t40 --stem leaderboard_dev_tail
-      (one development race: only those labels, so the paired statistics use every pair they share)
+      (one development race: only those labels, so the paired statistics use every pair they share;
+      --default sep-cma pairs them against sep-cma instead of auto's pick)
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def ceilings_for(network: str, plan_name: str, records: list) -> dict:
     return {t: frozen.get(t, best[t]) for t in best}
 
 
-def summarize(records: list, plan_name: str) -> dict:
+def summarize(records: list, plan_name: str, default_method: str = None) -> dict:
     from mango_widgets.core.optimizers.auto import choose
 
     out = {"networks": {}, "plan": plan_name}
@@ -60,7 +61,7 @@ def summarize(records: list, plan_name: str) -> dict:
         budgets = sorted({r["budget"] for r in runs} | ({2000} if any(r["budget"] > 2000 for r in runs) else set()))
         out["networks"][network] = {}
         for budget in budgets:
-            default = choose(budget)[0]
+            default = default_method or choose(budget)[0]
             table, rows = {}, {}
             for label, recs in sorted(by_label.items()):
                 own = [r for r in recs if r["budget"] == budget]
@@ -96,7 +97,8 @@ def summarize(records: list, plan_name: str) -> dict:
                     row["vs_default"] = versus[label]
             seeds = sorted({s for values in table.values() for _, s in values})
             out["networks"][network][str(budget)] = {
-                "default": default, "neurons": len({t for t, _ in common}),
+                "default": default, **({"default_given": True} if default_method else {}),
+                "neurons": len({t for t, _ in common}),
                 "seeds": len(seeds), "methods": rows}
         for budget, entry in out["networks"][network].items():
             peers = {m: r for m, r in entry["methods"].items() if m != entry["default"]}
@@ -224,6 +226,7 @@ def main(argv=None) -> None:
     parser.add_argument("--plan", default="heldout", choices=("dev", "heldout"))
     parser.add_argument("--methods", nargs="*", help="only these labels (one race; default: every label run)")
     parser.add_argument("--stem", help="output file names in results/ (default: leaderboard or leaderboard_dev)")
+    parser.add_argument("--default", help="the method every other is paired against (default: what auto picks)")
     args = parser.parse_args(argv)
     records = load_runs(RUNS[args.plan])
     if args.methods:
@@ -231,7 +234,7 @@ def main(argv=None) -> None:
     everything = records
     if args.plan == "heldout":
         records = [r for r in records if r["T"] == _main_T(r["network"], records)]
-    summary = summarize(records, args.plan)
+    summary = summarize(records, args.plan, args.default)
     if args.plan == "heldout" and any(r["T"] != _main_T(r["network"], everything) for r in everything):
         summary["t100"] = t100_comparison(everything)
     if args.plan == "dev":
