@@ -59,4 +59,7 @@ def test_the_leaderboard_tables_of_the_readme_and_the_optimizer_docs_match_the_c
         stale = [table.splitlines()[0] for table in tables if table not in text]
         assert not stale, f"{page.name} does not carry the committed leaderboard table(s) {stale}: paste them from " \
                           "benchmarks/leaderboard_table.py"
+    if summary.get("t100"):
+        assert module.t100_table(summary["t100"]) in (ROOT / "docs" / "optimizers.md").read_text(), \
+            "docs/optimizers.md does not carry the committed T = 100 table: paste it from benchmarks/leaderboard_table.py"
     assert module.markdown(summary) == (ROOT / "benchmarks" / "results" / "leaderboard.md").read_text()
