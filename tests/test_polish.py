@@ -78,3 +78,36 @@ def test_stall_starts_the_tail_early_on_a_plateau_and_not_while_improving():
     counter = iter(range(10**6))
     drive(climbing, 1000, lambda idx: np.array([next(counter) for _ in idx], dtype=float))  # always improving
     assert not climbing.polishing and climbing.switched_at is None
+
+
+def test_max_steps_runs_the_tail_on_coarse_values_and_declines_on_fine_ones():
+    weights = np.random.default_rng(0).random(GRID.d)
+
+    def quantized(step):  # a smooth function of the indices in [0, 1], rounded down to multiples of step
+        return lambda idx: np.floor((np.sin(np.asarray(idx) @ weights / 4) + 1) / 2 / step) * step
+
+    coarse = make_optimizer("cma-polish", GRID, seed=0, budget=400, tail=0.25, max_steps=300)
+    drive(coarse, 400, quantized(1 / 20))  # values in steps of 1/20: at most 20 quanta
+    assert coarse.polishing and coarse.steps_at_switch <= 20
+    fine = make_optimizer("cma-polish", GRID, seed=0, budget=400, tail=0.25, max_steps=300)
+    drive(fine, 400, quantized(1 / 5000))  # steps of 1/5,000: the best is thousands of quanta up
+    assert fine.declined and not fine.polishing and fine.steps_at_switch > 300
+    # declining leaves the first method the whole budget: the same points as sep-CMA alone
+    alone = make_optimizer("sep-cma", GRID, seed=0, budget=400)
+    asked, alone_asked = [], []
+    for optimizer, log in ((make_optimizer("cma-polish", GRID, seed=0, budget=400, tail=0.25, max_steps=300), asked),
+                           (alone, alone_asked)):
+        while optimizer.told < 400:
+            indices = optimizer.ask()
+            log.append(indices)
+            optimizer.tell(indices, quantized(1 / 5000)(indices))
+    assert np.array_equal(np.concatenate(asked), np.concatenate(alone_asked))
+
+
+def test_known_values_measure_a_value_in_quanta():
+    from mango_widgets.core.optimizers.known import KnownValues
+
+    known = KnownValues(16)
+    assert known.steps(1.0) == float("inf")
+    known.add(np.array([[0], [1], [2]]), np.array([0.0, 0.25, 0.75]))
+    assert known.steps(0.75) == pytest.approx(3.0)

@@ -32,6 +32,14 @@ class KnownValues:
         for row, value in zip(indices, values):
             self._values[self.key(row)] = float(value)
 
+    def steps(self, value: float) -> float:
+        """``value`` in quanta of the values known so far (the smallest gap between two distinct ones:
+        a spike count's 1/(T x positions)); inf when fewer than two distinct values are known."""
+        distinct = np.unique(np.fromiter(self._values.values(), dtype=np.float64, count=len(self._values)))
+        gaps = np.diff(distinct)
+        gaps = gaps[gaps > 1e-12 * max(1.0, float(np.abs(distinct).max()))] if len(gaps) else gaps
+        return float(value) / float(gaps.min()) if len(gaps) else float("inf")
+
 
 def split_new(indices: np.ndarray, known: KnownValues):
     """Which rows of ``indices`` must be asked: the first occurrence of each row not yet known.

@@ -8,7 +8,10 @@ goes to a (mu + lambda) search on the grid: each batch is ``batch`` grid-local v
 point first, so the archive drifts across plateaus instead of sticking to the first point that
 reached them. Points already evaluated are never asked again. With ``stall`` the tail also starts
 earlier, as soon as the best value has not improved for that share of the budget (a method stuck
-on a plateau); ``tail=0`` with ``stall`` switches only then. Without a budget there is no tail:
+on a plateau); ``tail=0`` with ``stall`` switches only then. With ``max_steps`` the tail runs only
+on a coarse objective: when the best value is at most that many quanta above zero, a quantum
+being the smallest gap between two distinct values seen (a spike count's 1/(T x positions)); on a
+finer objective the first method keeps the whole budget. Without a budget there is no tail:
 the first method runs alone.
 """
 from __future__ import annotations
@@ -32,16 +35,21 @@ class PolishedTail(Optimizer):
 
     def __init__(self, grid: LatentGrid, seed: int = 0, budget=None, first: str = "sep-cma", tail: float = 0.25,
                  batch: int = 25, archive: int = 5, max_step: int = 4, mean_moved: float = 2.0,
-                 stall: Optional[float] = None):
+                 stall: Optional[float] = None, max_steps: Optional[float] = None):
         super().__init__(grid, seed, budget)
         if not 0 <= float(tail) < 1 or int(batch) < 1 or int(archive) < 1 or int(max_step) < 1 or float(mean_moved) < 1 \
-                or (stall is not None and not 0 < float(stall) < 1):
+                or (stall is not None and not 0 < float(stall) < 1) or (max_steps is not None and not float(max_steps) > 0):
             raise ConfigError(
-                f"cma-polish needs 0 <= tail < 1, batch >= 1, archive >= 1, max_step >= 1, mean_moved >= 1 and "
-                f"0 < stall < 1 (or no stall); got {tail}, {batch}, {archive}, {max_step}, {mean_moved}, {stall}"
+                f"cma-polish needs 0 <= tail < 1, batch >= 1, archive >= 1, max_step >= 1, mean_moved >= 1, "
+                f"0 < stall < 1 (or no stall) and max_steps > 0 (or none); "
+                f"got {tail}, {batch}, {archive}, {max_step}, {mean_moved}, {stall}, {max_steps}"
             )
         self.first_name, self.tail, self.batch = str(first), float(tail), int(batch)
         self.stall = None if stall is None else float(stall)
+        self.max_steps = None if max_steps is None else float(max_steps)
+        #: at the switch: the best value in quanta (None before; inf on a continuous objective)
+        self.steps_at_switch: Optional[float] = None
+        self.declined = False  # the objective was too fine: the first method kept the budget
         self.archive_size, self.max_step, self.mean_moved = int(archive), int(max_step), float(mean_moved)
         self.first = make_optimizer(self.first_name, grid, seed=seed, budget=budget)
         #: queries after which the tail starts (None: never, without a budget)
@@ -59,7 +67,7 @@ class PolishedTail(Optimizer):
 
     def _settings(self) -> dict:
         return {"first": self.first_name, "tail": self.tail, "batch": self.batch, "archive": self.archive_size,
-                "max_step": self.max_step, "mean_moved": self.mean_moved, "stall": self.stall}
+                "max_step": self.max_step, "mean_moved": self.mean_moved, "stall": self.stall, "max_steps": self.max_steps}
 
     def _ask(self) -> np.ndarray:
         if not self.polishing:
@@ -81,9 +89,20 @@ class PolishedTail(Optimizer):
         if values.max() > best_before:
             self._improved_at = self.told
         self._remember(indices, values)
-        if not self.polishing and (self._due() or self._stalled()):
-            self.polishing, self.switched_at = True, self.told
-            self.first.close()
+        if not self.polishing and not self.declined and (self._due() or self._stalled()):
+            if self._coarse():
+                self.polishing, self.switched_at = True, self.told
+                self.first.close()
+            else:
+                self.declined = True
+
+    def _coarse(self) -> bool:
+        """Whether the tail should run: always without ``max_steps``; else when the best value is at
+        most ``max_steps`` quanta (smallest gap between distinct values seen) above zero."""
+        if self.max_steps is None:
+            return True
+        self.steps_at_switch = self._known.steps(self._archive[1][0])
+        return self.steps_at_switch <= self.max_steps
 
     def _due(self) -> bool:
         return self.switch_at is not None and self.told >= self.switch_at
