@@ -99,6 +99,8 @@ def make_jobs(plan_name: str, methods=None, budgets=None, seeds=None, variants=N
                 print(f"{network}: no frozen held-out cases yet (leaderboard_cases.py freeze --network {network}); skipped")
                 continue
             for budget, labels in plan["heldout"]["methods"].items():
+                if budgets and int(budget) not in budgets:
+                    continue
                 for label in methods or labels:
                     if label not in labels:
                         continue
