@@ -138,14 +138,14 @@ def t100_comparison(records: list) -> dict:
     spec = load_plan()["t100"]
     network, tt = spec["network"], next((m for m in spec["methods"] if m.startswith("tt")), None)
     ceilings = ceilings_for(network, "heldout", [])
+    main_T = _main_T(network, records)
     fine = [r for r in records if r["network"] == network and r["T"] == spec["T"] and r["budget"] == spec["budget"]]
-    coarse = [r for r in records if r["network"] == network and r["T"] == _main_T(network, records)
-              and r["budget"] == spec["budget"]]
+    coarse = [r for r in records if r["network"] == network and r["T"] == main_T and r["budget"] == spec["budget"]]
     at = {}
     for T, recs in ((spec["T"], fine), ("main", coarse)):
         for r in recs:
             at[(T, r["label"], r["target"], r["seed"])] = r["best"] / ceilings[r["target"]]
-    out = {"network": network, "T": spec["T"], "main_T": _main_T(network, records), "budget": spec["budget"],
+    out = {"network": network, "T": spec["T"], "main_T": main_T, "budget": spec["budget"],
            "tt_method": tt, "runs_at_T": len(fine), "medians": {}, "gaps": {}}
     for label in spec["methods"]:
         pairs = sorted({(t, s) for (T, m, t, s) in at if T == spec["T"] and m == label and ("main", m, t, s) in at})
@@ -232,10 +232,11 @@ def main(argv=None) -> None:
     if args.methods:
         records = [r for r in records if r["label"] in args.methods]
     everything = records
-    if args.plan == "heldout":
-        records = [r for r in records if r["T"] == _main_T(r["network"], records)]
+    if args.plan == "heldout":  # the plan is read once per network, not once per record
+        main_T = {network: _main_T(network, records) for network in {r["network"] for r in records}}
+        records = [r for r in records if r["T"] == main_T[r["network"]]]
     summary = summarize(records, args.plan, args.default)
-    if args.plan == "heldout" and any(r["T"] != _main_T(r["network"], everything) for r in everything):
+    if args.plan == "heldout" and len(records) < len(everything):
         summary["t100"] = t100_comparison(everything)
     if args.plan == "dev":
         summary["leaders_by_budget"] = {}

@@ -56,9 +56,9 @@ class PolishedTail(Optimizer):
         self.switch_at: Optional[int] = None if budget is None or self.tail == 0 else int(round((1 - self.tail) * int(budget)))
         #: queries without improvement after which the tail starts early (None: only at ``switch_at``)
         self.stall_queries: Optional[int] = None if budget is None or self.stall is None else max(1, int(round(self.stall * int(budget))))
+        #: queries told when the tail started (None: not started)
         self.switched_at: Optional[int] = None
         self._improved_at = 0
-        self.polishing = False
         self.improvements_in_tail = 0
         self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 17]))
         self._known = KnownValues(grid.n)
@@ -69,29 +69,31 @@ class PolishedTail(Optimizer):
         return {"first": self.first_name, "tail": self.tail, "batch": self.batch, "archive": self.archive_size,
                 "max_step": self.max_step, "mean_moved": self.mean_moved, "stall": self.stall, "max_steps": self.max_steps}
 
+    @property
+    def polishing(self) -> bool:
+        """Whether the tail has started."""
+        return self.switched_at is not None
+
+    def _children(self, count: int) -> np.ndarray:
+        return grid_local_moves(self._archive[0], count, self._rng, self.grid.n, self.max_step, mean_moved=self.mean_moved)
+
     def _ask(self) -> np.ndarray:
         if not self.polishing:
             return self.first.ask()
-        elites = self._archive[0]
-
-        def one() -> np.ndarray:
-            return grid_local_moves(elites, 1, self._rng, self.grid.n, self.max_step, mean_moved=self.mean_moved)[0]
-
-        children = grid_local_moves(elites, self.batch, self._rng, self.grid.n, self.max_step, mean_moved=self.mean_moved)
-        return replace_known(children, self._known, one)
+        return replace_known(self._children(self.batch), self._known, lambda: self._children(1)[0])
 
     def _tell(self, indices, values) -> None:
-        best_before = self._archive[1][0] if len(self._archive[1]) else -np.inf
+        improved = values.max() > (self._archive[1][0] if len(self._archive[1]) else -np.inf)
+        if improved:
+            self._improved_at = self.told
         if not self.polishing:
             self.first.tell(indices, values)
-        elif values.max() > best_before:
+        elif improved:
             self.improvements_in_tail += 1
-        if values.max() > best_before:
-            self._improved_at = self.told
         self._remember(indices, values)
         if not self.polishing and not self.declined and (self._due() or self._stalled()):
             if self._coarse():
-                self.polishing, self.switched_at = True, self.told
+                self.switched_at = self.told
                 self.first.close()
             else:
                 self.declined = True
