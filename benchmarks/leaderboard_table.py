@@ -5,9 +5,13 @@ docs/optimizers.md carry the per-network tables verbatim, and ``tests/test_docs.
 they still match the committed summary.
 
 Run:  .venv/bin/python benchmarks/leaderboard_table.py      (prints the tables of the committed summary)
+      .venv/bin/python benchmarks/leaderboard_table.py --paste README.md docs/optimizers.md
+      (replaces each table a page carries by the committed one; a budget the page lacks goes after
+      that network's previous table, so a new budget's table appears without hand editing)
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -68,5 +72,57 @@ def t100_table(t100: dict) -> str:
     return "\n".join(lines)
 
 
+def table_span(text: str, header: str):
+    """(start, end) of the table block that opens with ``header``: the header line, then groups of
+    ``|`` rows and a "Best peer" line, each after one blank line; None when the page lacks it."""
+    start = text.find(header)
+    if start < 0 or (start > 0 and text[start - 1] != "\n"):
+        return None
+    lines = text[start:].split("\n")
+    used = 1
+    while used + 1 < len(lines) and lines[used] == "" and (lines[used + 1].startswith("|") or lines[used + 1].startswith("Best peer:")):
+        used += 2
+        while used < len(lines) and lines[used].startswith("|"):
+            used += 1
+    return start, start + len("\n".join(lines[:used]))
+
+
+def paste(text: str, summary: dict, t100: bool = False) -> str:
+    """``text`` with every per-network table (and, with ``t100``, the T = 100 table) replaced by the
+    summary's; a missing budget's table is inserted after the same network's previous table."""
+    for network, budgets in summary["networks"].items():
+        after = None
+        for budget, entry in budgets.items():
+            table = network_table(network, budget, entry)
+            span = table_span(text, table.split("\n", 1)[0].split("** —")[0] + "**")
+            if span:
+                text = text[:span[0]] + table + text[span[1]:]
+                after = span[0] + len(table)
+            elif after is not None:
+                text = text[:after] + "\n\n" + table + text[after:]
+                after += 2 + len(table)
+    if t100 and summary.get("t100"):
+        table = t100_table(summary["t100"])
+        span = table_span(text, table.split("** (", 1)[0] + "**")
+        if span:
+            text = text[:span[0]] + table + text[span[1]:]
+    return text
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paste", nargs="*", metavar="PAGE", help="Markdown pages whose tables to bring up to date")
+    args = parser.parse_args(argv)
+    summary = json.loads(SUMMARY.read_text())
+    if args.paste is None:
+        print(markdown(summary))
+        return
+    for page in map(Path, args.paste):
+        before = page.read_text()
+        after = paste(before, summary, t100=True)
+        page.write_text(after)
+        print(f"{page}: {'updated' if after != before else 'already up to date'}")
+
+
 if __name__ == "__main__":
-    print(markdown(json.loads(SUMMARY.read_text())))
+    main()

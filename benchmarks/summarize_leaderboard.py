@@ -53,7 +53,8 @@ def summarize(records: list, plan_name: str, default_method: str = None) -> dict
     out["runs_planned"] = len(planned)
     out["planned_runs_done"] = sum(key(j) in done for j in planned)
     for network in sorted({r["network"] for r in records}):
-        runs = [r for r in records if r["network"] == network and r["T"] == _main_T(network, records)]
+        main_T = _main_T(network)
+        runs = [r for r in records if r["network"] == network and r["T"] == main_T]
         ceilings = ceilings_for(network, plan_name, runs)
         by_label = defaultdict(list)
         for r in runs:
@@ -138,7 +139,7 @@ def t100_comparison(records: list) -> dict:
     spec = load_plan()["t100"]
     network, tt = spec["network"], next((m for m in spec["methods"] if m.startswith("tt")), None)
     ceilings = ceilings_for(network, "heldout", [])
-    main_T = _main_T(network, records)
+    main_T = _main_T(network)
     fine = [r for r in records if r["network"] == network and r["T"] == spec["T"] and r["budget"] == spec["budget"]]
     coarse = [r for r in records if r["network"] == network and r["T"] == main_T and r["budget"] == spec["budget"]]
     at = {}
@@ -175,9 +176,9 @@ def t100_comparison(records: list) -> dict:
     return out
 
 
-def _main_T(network: str, records: list) -> int:
-    plan = load_plan()
-    return plan["networks"].get(network, {}).get("T", 20)
+def _main_T(network: str) -> int:
+    """The exposure T the plan runs ``network`` at (20 when the plan does not name it)."""
+    return load_plan()["networks"].get(network, {}).get("T", 20)
 
 
 def _budget_aware(record: dict) -> bool:
@@ -233,7 +234,7 @@ def main(argv=None) -> None:
         records = [r for r in records if r["label"] in args.methods]
     everything = records
     if args.plan == "heldout":  # the plan is read once per network, not once per record
-        main_T = {network: _main_T(network, records) for network in {r["network"] for r in records}}
+        main_T = {network: _main_T(network) for network in {r["network"] for r in records}}
         records = [r for r in records if r["T"] == main_T[r["network"]]]
     summary = summarize(records, args.plan, args.default)
     if args.plan == "heldout" and len(records) < len(everything):

@@ -58,3 +58,23 @@ def test_t100_gap_change_reads_the_tt_methods_gap_at_both_exposures(summarize):
     assert result["medians"][tt]["pairs"] == 8
     # a peer never run at T = 100 has no gap (nothing is invented for it)
     assert all(m in (tt, peer) for m in result["gaps"]) and tt not in result["gaps"]
+
+
+def _entry(median: float) -> dict:
+    row = {"median_fraction_of_ceiling": median, "reached_90_percent": 0.5, "from_curve": False, "auc_log_budget": 0.7,
+           "optimizer_share_median": 0.02, "repeat_rate_median": 0.0, "runs": 10}
+    versus = {"mean_diff": -0.01, "ci95": [-0.02, 0.0], "wins": 1, "losses": 2, "ties": 3}
+    return {"default": "a", "neurons": 2, "seeds": 5, "methods": {"a": row, "b": {**row, "median_fraction_of_ceiling": median - 0.1,
+                                                                                   "vs_default": versus}},
+            "best_peer": "b", "default_queries_to_best_peer_median": 123.0}
+
+
+def test_paste_replaces_a_stale_table_and_inserts_a_new_budget_after_its_network():
+    module = load_benchmark("leaderboard_table")
+    stale = {"networks": {"net": {"2000": _entry(0.5)}}}
+    fresh = {"networks": {"net": {"2000": _entry(0.9), "10000": _entry(0.95)}}}
+    page = "# Results\n\n" + module.network_table("net", "2000", stale["networks"]["net"]["2000"]) + "\n\nProse after the table.\n"
+    pasted = module.paste(page, fresh)
+    expected = [module.network_table("net", b, e) for b, e in fresh["networks"]["net"].items()]
+    assert pasted == "# Results\n\n" + expected[0] + "\n\n" + expected[1] + "\n\nProse after the table.\n"
+    assert module.paste(pasted, fresh) == pasted  # idempotent: spans end where the tables end
