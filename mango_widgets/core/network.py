@@ -31,6 +31,8 @@ from mango_widgets.errors import ConfigError, ModelOutputError, unknown_choice, 
 from mango_widgets.runtime.snn_state import reset_state
 
 TIME_MODES = ("auto", "step", "sequence", "internal", "static")
+#: time modes in which a forward pass may stop once the probed layers have run
+EARLY_EXIT_MODES = ("step", "sequence", "static")
 #: pseudo-layer name of the network's output (class scores)
 OUTPUT = "output"
 
@@ -48,6 +50,18 @@ class LayerInfo:
     def describe(self) -> str:
         kind = "spiking" if self.spiking else "analog"
         return f"{self.name} ({self.module_type}, {kind}, {self.units} units)"
+
+
+class _LayersDone(Exception):
+    """Raised by a probe hook once every layer asked for has run: the rest of the call is skipped."""
+
+
+def _call(module: nn.Module, x: torch.Tensor):
+    """``module(x)``, or None when a probe hook stopped the call early."""
+    try:
+        return module(x)
+    except _LayersDone:
+        return None
 
 
 def _image_shape(input_shape) -> tuple:
@@ -72,6 +86,12 @@ class Network:
     ``static`` is an ANN (T = 1). ``auto`` learns the mode from one dry forward pass (how often
     each neuron layer runs in one call, and the output's leading dimensions); ``time_mode_reason``
     says what it saw. The same pass finds the probe-able layers and checks ``input_shape``.
+
+    early_exit: when a caller reads hidden layers only (``run(..., output=False)``), each forward
+    call stops once those layers have run, so a shallow unit costs a shallow pass. It is used for a
+    set of layers only after one full pass gave the same activations (a later layer that feeds back
+    into an earlier one fails that check), never for modules that loop over time themselves, and
+    only for layers that run once per call; ``early_exits`` shows the verdicts.
     """
 
     def __init__(
@@ -85,6 +105,7 @@ class Network:
         max_batch: int = 256,
         device: str = "cpu",
         name: str = "network",
+        early_exit: bool = True,
     ):
         if not isinstance(module, nn.Module):
             raise ConfigError(f"a network must be a torch.nn.Module, got {type(module).__name__}")
@@ -103,6 +124,9 @@ class Network:
         self._layers: Optional[Dict[str, LayerInfo]] = None
         self._layouts: Dict[str, str] = {}
         self.output_shape: Optional[tuple] = None  # per image, e.g. (10,) for a 10-class classifier
+        self.early_exit = bool(early_exit)
+        self._calls_per_forward: Dict[str, int] = {}
+        self._early_exit_verdicts: Dict[frozenset, bool] = {}
         # the SNN state lives inside the module: one exposure at a time per network
         self._lock = threading.RLock()
         chosen, run = self._detect(time_mode)
@@ -122,6 +146,8 @@ class Network:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        for name, default in (("early_exit", True), ("_calls_per_forward", {}), ("_early_exit_verdicts", {})):
+            self.__dict__.setdefault(name, default)  # a network pickled before early exit existed
 
     def __repr__(self) -> str:
         return (
@@ -231,6 +257,7 @@ class Network:
         if not layers:
             raise ConfigError(f"{self.name} has no probe-able layer (no leaf module emitted a [batch, units, ...] tensor)")
         self._layers = layers
+        self._calls_per_forward = dict(run.calls)
         out = run.output
         if out is not None:
             layout = self._layout_of(out, run.batch, run.steps)
@@ -279,14 +306,35 @@ class Network:
                 handle.remove()
 
     def _forward(self, images: torch.Tensor) -> List[torch.Tensor]:
-        """Run the full exposure on one batch; return the module's per-call outputs."""
+        """Run the full exposure on one batch; return the module's per-call outputs (None for a
+        call that a probe hook stopped early)."""
         reset_state(self.module)
         x = self.preprocess(images) if self.preprocess is not None else images
         if self.time_mode == "sequence":
-            return [self.module(x.unsqueeze(0).expand(self.T, *x.shape).contiguous())]
+            return [_call(self.module, x.unsqueeze(0).expand(self.T, *x.shape).contiguous())]
         if self.time_mode == "step":
-            return [self.module(x) for _ in range(self.T)]
-        return [self.module(x)]
+            return [_call(self.module, x) for _ in range(self.T)]
+        return [_call(self.module, x)]
+
+    @property
+    def early_exits(self) -> Dict[Tuple[str, ...], bool]:
+        """Sets of layers checked for early exit so far -> whether their passes stop early."""
+        return {tuple(sorted(layers)): verdict for layers, verdict in self._early_exit_verdicts.items()}
+
+    def _may_stop_early(self, layers: List[str]) -> bool:
+        """Whether reading only ``layers`` may stop each forward call once they have run."""
+        return (self.early_exit and bool(layers) and self.time_mode in EARLY_EXIT_MODES
+                and all(self._calls_per_forward.get(name) == 1 for name in layers))
+
+    def _early_exit_holds(self, chunk: torch.Tensor, layers: List[str]) -> bool:
+        """Run ``chunk`` in full and cut short once per set of layers; early exit holds when both
+        give identical activations (kept for the network's lifetime)."""
+        key = frozenset(layers)
+        if key not in self._early_exit_verdicts:
+            full = self._run_chunk(chunk, layers, output=False)
+            cut = self._run_chunk(chunk, layers, output=False, stop_early=True)
+            self._early_exit_verdicts[key] = all(torch.equal(full[name], cut[name]) for name in layers)
+        return self._early_exit_verdicts[key]
 
     def _check_images(self, images: torch.Tensor) -> torch.Tensor:
         if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
@@ -297,20 +345,23 @@ class Network:
         return images.to(self.device)
 
     @torch.inference_mode()
-    def run(self, images: torch.Tensor, layers: Iterable[str] = ()) -> Dict[str, torch.Tensor]:
+    def run(self, images: torch.Tensor, layers: Iterable[str] = (), output: bool = True) -> Dict[str, torch.Tensor]:
         """Activations [B, units] of every unit of the given layers, plus ``output`` [B, classes].
 
         ``output`` is the time-averaged network output: the spike rate of each class for an
-        SNN, the logits for an ANN.
+        SNN, the logits for an ANN. With ``output=False`` it is left out, and the forward pass
+        may stop once the layers have run (see ``early_exit``).
         """
         images = self._check_images(images)
         layers = list(dict.fromkeys(layers))
         for name in layers:
             self.layer(name)
-        results: Dict[str, List[torch.Tensor]] = {name: [] for name in layers + [OUTPUT]}
+        results: Dict[str, List[torch.Tensor]] = {name: [] for name in layers + ([OUTPUT] if output else [])}
         with self._lock:  # safe to share between searches in several threads
+            stop_early = (not output and self._may_stop_early(layers)
+                          and self._early_exit_holds(images[: self.max_batch], layers))
             for chunk in images.split(self.max_batch):
-                for name, value in self._run_chunk(chunk, layers).items():
+                for name, value in self._run_chunk(chunk, layers, output, stop_early).items():
                     results[name].append(value)
         merged = {name: torch.cat(values) for name, values in results.items()}
         for name, value in merged.items():
@@ -331,16 +382,18 @@ class Network:
         with self._lock, torch.enable_grad():
             return self._run_chunk(images, layers)
 
-    def _run_chunk(self, images: torch.Tensor, layers: List[str]) -> Dict[str, torch.Tensor]:
+    def _run_chunk(self, images: torch.Tensor, layers: List[str], output: bool = True,
+                   stop_early: bool = False) -> Dict[str, torch.Tensor]:
         batch = images.shape[0]
         sums: Dict[str, torch.Tensor] = {}
         steps: Dict[str, int] = {}
+        ran: set = set()  # layers that ran in this forward call (for stop_early)
 
         def accumulator(name):
             layout = self._layouts[name]
 
-            def hook(_module, _inputs, output):
-                tensor = first_tensor(output).float()
+            def hook(_module, _inputs, emitted):
+                tensor = first_tensor(emitted).float()
                 if layout == "flat":
                     tensor = tensor.reshape(self.T, batch, *tensor.shape[1:])
                 if layout == "batch":
@@ -348,13 +401,19 @@ class Network:
                 per_unit = tensor.flatten(3).mean(3) if tensor.ndim > 3 else tensor  # [t, B, units]
                 sums[name] = sums.get(name, 0) + per_unit.sum(0)
                 steps[name] = steps.get(name, 0) + per_unit.shape[0]
+                if stop_early:
+                    ran.add(name)
+                    if len(ran) == len(layers):
+                        ran.clear()
+                        raise _LayersDone
 
             return hook
 
         with self._hooks({name: accumulator(name) for name in layers}):
             outputs = self._forward(images)
         result = {name: sums[name] / steps[name] for name in layers}
-        result[OUTPUT] = self._aggregate_output(outputs, batch)
+        if output:
+            result[OUTPUT] = self._aggregate_output(outputs, batch)
         return result
 
     def _aggregate_output(self, outputs: List, batch: int) -> torch.Tensor:

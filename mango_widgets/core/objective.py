@@ -72,7 +72,7 @@ class Objective:
         (no cache, not counted as queries)."""
         idx = self.grid.check(indices)
         start = time.perf_counter()
-        activations = self.network.run(self.generator(idx), self.target.layers)
+        activations = self.network.run(self.generator(idx), self.target.layers, output=self.target.reads_output)
         values = self.target.read(self.network, activations).double().cpu().numpy()
         self.model_seconds += time.perf_counter() - start
         if not np.all(np.isfinite(values)):
@@ -102,4 +102,4 @@ class Objective:
     def layer_activations(self, indices, layer: str) -> np.ndarray:
         """All units of ``layer`` at once [B, units] (one forward pass; not counted as queries)."""
         idx = self.grid.check(indices)
-        return self.network.run(self.generator(idx), [layer])[layer].double().cpu().numpy()
+        return self.network.run(self.generator(idx), [layer], output=False)[layer].double().cpu().numpy()

@@ -32,6 +32,9 @@ class UnitTarget:
     def layers(self) -> tuple:
         return (self.layer,)
 
+    #: a unit target reads a hidden layer only (the network may skip the layers after it)
+    reads_output = False
+
     def read(self, network: Network, activations: Dict[str, torch.Tensor]) -> torch.Tensor:
         return activations[self.layer][:, self.unit]
 
@@ -60,6 +63,9 @@ class ClassTarget:
     @property
     def layers(self) -> tuple:
         return ()
+
+    #: a class target reads the network's output
+    reads_output = True
 
     def read(self, network: Network, activations: Dict[str, torch.Tensor]) -> torch.Tensor:
         scores = activations[OUTPUT]

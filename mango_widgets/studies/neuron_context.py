@@ -90,7 +90,7 @@ class DatasetActivations:
             if key not in self._cache:
                 layers = [] if layer == OUTPUT else [layer]
                 # a private copy: the pass over the dataset must not hold the lock of a network searches use
-                result = copy.deepcopy(network).run(self.images, layers)[layer]
+                result = copy.deepcopy(network).run(self.images, layers, output=layer == OUTPUT)[layer]
                 self._cache[key] = result.double().cpu().numpy()
             return self._cache[key]
 

@@ -123,7 +123,7 @@ class PopulationSearch:
         parts = []
         for start in range(0, len(indices), CHUNK):
             images = self.generator(indices[start:start + CHUNK])
-            layer = self.network.run(images, [self.layer])[self.layer]
+            layer = self.network.run(images, [self.layer], output=False)[self.layer]
             parts.append(layer[:, self.units].double().cpu().numpy())
         return np.concatenate(parts)
 
