@@ -117,3 +117,16 @@ def test_an_objective_on_a_unit_stops_early_and_one_on_a_class_reads_the_output(
     assert network.early_exits == {("lif",): True}
     klass = Objective(generator, network, "class:1")
     assert np.array_equal(klass(indices), network.run(generator(indices))[OUTPUT][:, 1].double().numpy())
+
+
+def test_a_baseline_reads_layers_and_class_probabilities_from_one_pass_with_the_separate_passes_values():
+    from mango_widgets.studies.reproduction.baseline import compute_baseline
+
+    network = Network(tm.snntorch_step_net(), input_shape=(1, 2, 2), T=5)
+    generator = tm.tiny_generator()
+    readout = calls_of(network.module.out)
+    arrays = compute_baseline(network, generator, ["lif"], images=12, seed=4, batch=5)
+    assert len(readout) == 3 * network.T, "one pass per chunk of 5 (12 images: 3 chunks)"
+    images = generator(arrays["indices"].astype(np.int64))
+    assert np.array_equal(arrays["probabilities"], network.class_probabilities(images).double().numpy())
+    assert np.array_equal(arrays["activation:lif"], network.run(images, ["lif"])["lif"].double().numpy())

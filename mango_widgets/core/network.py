@@ -433,7 +433,9 @@ class Network:
     def class_probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Class probabilities [B, classes]: softmax of the logits (ANN) or of the output
         spike counts over T (SNN; the demo SNN is trained with exactly this readout)."""
-        scores = self.run(images)[OUTPUT]
-        if self.spiking:
-            scores = scores * self.T
-        return torch.softmax(scores, dim=1)
+        return self.probabilities_from(self.run(images)[OUTPUT])
+
+    def probabilities_from(self, scores: torch.Tensor) -> torch.Tensor:
+        """Class probabilities [B, classes] from a run's ``output`` (so a pass that also reads layers
+        need not be repeated for them)."""
+        return torch.softmax(scores * self.T if self.spiking else scores, dim=1)

@@ -14,6 +14,7 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
+from mango_widgets.core.network import OUTPUT
 from mango_widgets.records.atomic import write_npz
 
 FOLDER = "baseline"
@@ -30,10 +31,10 @@ def compute_baseline(network, generator, layers: List[str], images: int, seed: i
     probabilities, activations = [], {layer: [] for layer in layers}
     for start in range(0, images, batch):
         chunk = generator(indices[start:start + batch])
-        run = network.run(chunk, layers)
+        run = network.run(chunk, layers)  # one pass: the layers and the output
         for layer in layers:
             activations[layer].append(run[layer].double().cpu().numpy())
-        probabilities.append(network.class_probabilities(chunk).double().cpu().numpy())
+        probabilities.append(network.probabilities_from(run[OUTPUT]).double().cpu().numpy())
     arrays = {"indices": indices.astype(np.int16), "probabilities": np.concatenate(probabilities)}
     arrays.update({f"activation:{layer}": np.concatenate(values) for layer, values in activations.items()})
     return arrays
