@@ -326,15 +326,13 @@ class Network:
         return (self.early_exit and bool(layers) and self.time_mode in EARLY_EXIT_MODES
                 and all(self._calls_per_forward.get(name) == 1 for name in layers))
 
-    def _early_exit_holds(self, chunk: torch.Tensor, layers: List[str]) -> bool:
-        """Run ``chunk`` in full and cut short once per set of layers; early exit holds when both
-        give identical activations (kept for the network's lifetime)."""
-        key = frozenset(layers)
-        if key not in self._early_exit_verdicts:
-            full = self._run_chunk(chunk, layers, output=False)
-            cut = self._run_chunk(chunk, layers, output=False, stop_early=True)
-            self._early_exit_verdicts[key] = all(torch.equal(full[name], cut[name]) for name in layers)
-        return self._early_exit_verdicts[key]
+    def _check_early_exit(self, chunk: torch.Tensor, layers: List[str]) -> Dict[str, torch.Tensor]:
+        """Run ``chunk`` in full and cut short; early exit holds for this set of layers (for the
+        network's lifetime) when both give identical activations. Returns the full pass's."""
+        full = self._run_chunk(chunk, layers, output=False)
+        cut = self._run_chunk(chunk, layers, output=False, stop_early=True)
+        self._early_exit_verdicts[frozenset(layers)] = all(torch.equal(full[name], cut[name]) for name in layers)
+        return full
 
     def _check_images(self, images: torch.Tensor) -> torch.Tensor:
         if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
@@ -358,9 +356,14 @@ class Network:
             self.layer(name)
         results: Dict[str, List[torch.Tensor]] = {name: [] for name in layers + ([OUTPUT] if output else [])}
         with self._lock:  # safe to share between searches in several threads
-            stop_early = (not output and self._may_stop_early(layers)
-                          and self._early_exit_holds(images[: self.max_batch], layers))
-            for chunk in images.split(self.max_batch):
+            chunks = list(images.split(self.max_batch))
+            stop_early = not output and self._may_stop_early(layers)
+            if stop_early and frozenset(layers) not in self._early_exit_verdicts:
+                # the check's full pass answers the first chunk
+                for name, value in self._check_early_exit(chunks.pop(0), layers).items():
+                    results[name].append(value)
+            stop_early = stop_early and self._early_exit_verdicts[frozenset(layers)]
+            for chunk in chunks:
                 for name, value in self._run_chunk(chunk, layers, output, stop_early).items():
                     results[name].append(value)
         merged = {name: torch.cat(values) for name, values in results.items()}
