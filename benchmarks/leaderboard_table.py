@@ -47,6 +47,8 @@ def markdown(summary: dict) -> str:
     """The whole summary: how much of the plan is done, then one table per network and budget."""
     lines = [f"Runs done: {summary['runs_done']}" + (f" ({summary['planned_runs_done']} of {summary['runs_planned']} planned)"
                                                        if summary["runs_planned"] else "")]
+    if summary.get("progress"):
+        lines.append("\n" + progress_sentence(summary) + ".")
     for network, budgets in summary["networks"].items():
         for budget, entry in budgets.items():
             lines.append("\n" + network_table(network, budget, entry))
@@ -72,6 +74,30 @@ def t100_table(t100: dict) -> str:
     return "\n".join(lines)
 
 
+PROGRESS_OPEN, PROGRESS_CLOSE = "<!-- leaderboard-progress -->", "<!-- /leaderboard-progress -->"
+
+
+def progress_sentence(summary: dict) -> str:
+    """How much of the held-out plan is done, budget by budget, in one sentence (pasted between the
+    ``<!-- leaderboard-progress -->`` markers of a page, so status lines never go stale)."""
+    parts = []
+    for budget, row in summary.get("progress", {}).items():
+        state = "complete" if row["done"] == row["planned"] else \
+            f"seeds complete: {len(row['complete_seeds'])} of {row['seeds']}"
+        parts.append(f"{int(budget):,} queries {row['done']:,} of {row['planned']:,} ({state})")
+    return (f"{summary['planned_runs_done']:,} of the {summary['runs_planned']:,} planned held-out runs are done"
+            + (": " + "; ".join(parts) if parts else ""))
+
+
+def paste_progress(text: str, summary: dict) -> str:
+    """``text`` with the sentence between the progress markers replaced by the summary's."""
+    start = text.find(PROGRESS_OPEN)
+    end = text.find(PROGRESS_CLOSE, start)
+    if start < 0 or end < 0:
+        return text
+    return text[:start + len(PROGRESS_OPEN)] + progress_sentence(summary) + text[end:]
+
+
 def table_span(text: str, header: str):
     """(start, end) of the table block that opens with ``header``: the header line, then groups of
     ``|`` rows and a "Best peer" line, each after one blank line; None when the page lacks it."""
@@ -89,7 +115,8 @@ def table_span(text: str, header: str):
 
 def paste(text: str, summary: dict, t100: bool = False) -> str:
     """``text`` with every per-network table (and, with ``t100``, the T = 100 table) replaced by the
-    summary's; a missing budget's table is inserted after the same network's previous table."""
+    summary's; a missing budget's table is inserted after the same network's previous table; the
+    progress sentence between its markers brought up to date."""
     for network, budgets in summary["networks"].items():
         after = None
         for budget, entry in budgets.items():
@@ -106,7 +133,7 @@ def paste(text: str, summary: dict, t100: bool = False) -> str:
         span = table_span(text, table.split("** (", 1)[0] + "**")
         if span:
             text = text[:span[0]] + table + text[span[1]:]
-    return text
+    return paste_progress(text, summary)
 
 
 def main(argv=None) -> None:

@@ -52,6 +52,7 @@ def summarize(records: list, plan_name: str, default_method: str = None) -> dict
     out["runs_done"] = len(records)
     out["runs_planned"] = len(planned)
     out["planned_runs_done"] = sum(key(j) in done for j in planned)
+    out["progress"] = plan_progress(planned, done)
     for network in sorted({r["network"] for r in records}):
         main_T = _main_T(network)
         runs = [r for r in records if r["network"] == network and r["T"] == main_T]
@@ -110,6 +111,19 @@ def summarize(records: list, plan_name: str, default_method: str = None) -> dict
                 entry["best_peer"] = best_peer
                 entry["default_queries_to_best_peer_median"] = stats.queries_to_reach(default_runs, ceilings, level, int(budget))
     return out
+
+
+def plan_progress(planned: list, done: set) -> dict:
+    """Per budget of a plan: runs planned, runs done, and the seeds whose every run is done."""
+    progress = {}
+    for budget in sorted({j["budget"] for j in planned}):
+        jobs = [j for j in planned if j["budget"] == budget]
+        seeds = sorted({j["seed"] for j in jobs})
+        progress[str(budget)] = {
+            "planned": len(jobs), "done": sum(key(j) in done for j in jobs),
+            "complete_seeds": [s for s in seeds if all(key(j) in done for j in jobs if j["seed"] == s)],
+            "seeds": len(seeds)}
+    return progress
 
 
 def leaders_by_budget(records: list, ceilings: dict, budgets=(250, 500, 1000, 2000)) -> dict:

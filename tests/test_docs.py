@@ -62,4 +62,8 @@ def test_the_leaderboard_tables_of_the_readme_and_the_optimizer_docs_match_the_c
     if summary.get("t100"):
         assert module.t100_table(summary["t100"]) in (ROOT / "docs" / "optimizers.md").read_text(), \
             "docs/optimizers.md does not carry the committed T = 100 table: paste it from benchmarks/leaderboard_table.py"
+    for page in (ROOT / "README.md", ROOT / "docs" / "optimizers.md"):
+        sentence = module.PROGRESS_OPEN + module.progress_sentence(summary) + module.PROGRESS_CLOSE
+        assert sentence in page.read_text(), f"{page.name}'s leaderboard status is stale: paste it with " \
+                                             "benchmarks/leaderboard_table.py --paste"
     assert module.markdown(summary) == (ROOT / "benchmarks" / "results" / "leaderboard.md").read_text()

@@ -78,3 +78,25 @@ def test_paste_replaces_a_stale_table_and_inserts_a_new_budget_after_its_network
     expected = [module.network_table("net", b, e) for b, e in fresh["networks"]["net"].items()]
     assert pasted == "# Results\n\n" + expected[0] + "\n\n" + expected[1] + "\n\nProse after the table.\n"
     assert module.paste(pasted, fresh) == pasted  # idempotent: spans end where the tables end
+
+
+def test_plan_progress_counts_runs_per_budget_and_the_seeds_whose_every_run_is_done(summarize):
+    jobs = [{"network": "net", "target": f"l:{u}", "T": 20, "label": m, "settings": {}, "seed": s, "budget": b}
+            for b in (2000, 10000) for s in range(3) for m in ("a", "b") for u in range(2)]
+    done = {summarize.key(j) for j in jobs if j["budget"] == 2000 or (j["seed"] == 0 or (j["seed"] == 1 and j["label"] == "a"))}
+    progress = summarize.plan_progress(jobs, done)
+    assert progress["2000"] == {"planned": 12, "done": 12, "complete_seeds": [0, 1, 2], "seeds": 3}
+    assert progress["10000"] == {"planned": 12, "done": 6, "complete_seeds": [0], "seeds": 3}
+
+
+def test_paste_brings_the_progress_sentence_between_its_markers_up_to_date():
+    module = load_benchmark("leaderboard_table")
+    summary = {"networks": {}, "runs_planned": 24, "planned_runs_done": 18,
+               "progress": {"2000": {"planned": 12, "done": 12, "complete_seeds": [0, 1, 2], "seeds": 3},
+                            "10000": {"planned": 12, "done": 6, "complete_seeds": [0], "seeds": 3}}}
+    page = f"**Status:** {module.PROGRESS_OPEN}5 of 24 runs{module.PROGRESS_CLOSE}. More prose.\n"
+    pasted = module.paste(page, summary)
+    assert pasted == (f"**Status:** {module.PROGRESS_OPEN}18 of the 24 planned held-out runs are done: 2,000 queries "
+                      f"12 of 12 (complete); 10,000 queries 6 of 12 (seeds complete: 1 of 3){module.PROGRESS_CLOSE}. More prose.\n")
+    assert module.paste(pasted, summary) == pasted
+    assert module.paste("no markers here\n", summary) == "no markers here\n"
