@@ -103,6 +103,7 @@ def test_modules_that_loop_over_time_themselves_never_stop_early(make):
 
 def test_early_exit_can_be_switched_off():
     network = Network(tm.snntorch_step_net(), input_shape=(1, 2, 2), T=4, early_exit=False)
+    network.run(random_images(2), ["lif"], output=False)  # the first run also checks the static prefix
     readout = calls_of(network.module.fc)
     network.run(random_images(2), ["lif"], output=False)
     assert network.early_exits == {} and len(readout) == network.T
@@ -124,6 +125,7 @@ def test_a_baseline_reads_layers_and_class_probabilities_from_one_pass_with_the_
 
     network = Network(tm.snntorch_step_net(), input_shape=(1, 2, 2), T=5)
     generator = tm.tiny_generator()
+    network.run(tm.test_image(), ["lif"])  # the first run also checks the static prefix
     readout = calls_of(network.module.out)
     arrays = compute_baseline(network, generator, ["lif"], images=12, seed=4, batch=5)
     assert len(readout) == 3 * network.T, "one pass per chunk of 5 (12 images: 3 chunks)"

@@ -30,6 +30,7 @@ def expected_rates(count_fn):
 
 def neuron_calls(network: Network, layer: str, images: torch.Tensor) -> int:
     """How many times ``layer`` ran while the network exposed ``images`` once."""
+    network.run(images, [layer])  # a network's first run also makes its one-off checks (static prefix)
     calls = []
     handle = dict(network.module.named_modules())[layer].register_forward_hook(lambda *_: calls.append(1))
     try:

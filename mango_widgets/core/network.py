@@ -17,6 +17,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from mango_widgets.core.static_prefix import StaticPrefix
 from mango_widgets.core.time_mode import (
     PROBE_BATCH,
     PROBE_STEPS,
@@ -33,6 +34,8 @@ from mango_widgets.runtime.snn_state import reset_state
 TIME_MODES = ("auto", "step", "sequence", "internal", "static")
 #: time modes in which a forward pass may stop once the probed layers have run
 EARLY_EXIT_MODES = ("step", "sequence", "static")
+#: time modes that feed the same image tensor at every step (ours, or the module's own loop)
+STATIC_PREFIX_MODES = ("step", "internal")
 #: pseudo-layer name of the network's output (class scores)
 OUTPUT = "output"
 
@@ -92,6 +95,13 @@ class Network:
     set of layers only after one full pass gave the same activations (a later layer that feeds back
     into an earlier one fails that check), never for modules that loop over time themselves, and
     only for layers that run once per call; ``early_exits`` shows the verdicts.
+
+    static_prefix: in ``step`` mode (and inside a module's own time loop, ``internal``) the image is
+    the same tensor at every step, so stateless layers that read it (conv -> pool before the first
+    neuron layer) are computed once per exposure instead of T times (see
+    :mod:`~mango_widgets.core.static_prefix`). It is used only after one batch gave identical
+    activations in every layer with and without it; ``static_prefix_layers`` shows the layers it
+    spares (empty: none, or the check failed).
     """
 
     def __init__(
@@ -106,6 +116,7 @@ class Network:
         device: str = "cpu",
         name: str = "network",
         early_exit: bool = True,
+        static_prefix: bool = True,
     ):
         if not isinstance(module, nn.Module):
             raise ConfigError(f"a network must be a torch.nn.Module, got {type(module).__name__}")
@@ -127,6 +138,9 @@ class Network:
         self.early_exit = bool(early_exit)
         self._calls_per_forward: Dict[str, int] = {}
         self._early_exit_verdicts: Dict[frozenset, bool] = {}
+        self.static_prefix = bool(static_prefix)
+        self._static_prefix_layers: Optional[Tuple[str, ...]] = None  # None: not checked yet
+        self._prefix: Optional[StaticPrefix] = None
         # the SNN state lives inside the module: one exposure at a time per network
         self._lock = threading.RLock()
         chosen, run = self._detect(time_mode)
@@ -141,13 +155,15 @@ class Network:
             reset_state(self.module)
         state = dict(self.__dict__)
         del state["_lock"]
+        state["_prefix"] = None  # rebuilt on demand
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._lock = threading.RLock()
-        for name, default in (("early_exit", True), ("_calls_per_forward", {}), ("_early_exit_verdicts", {})):
-            self.__dict__.setdefault(name, default)  # a network pickled before early exit existed
+        for name, default in (("early_exit", True), ("_calls_per_forward", {}), ("_early_exit_verdicts", {}),
+                              ("static_prefix", True), ("_static_prefix_layers", None), ("_prefix", None)):
+            self.__dict__.setdefault(name, default)  # a network pickled before these existed
 
     def __repr__(self) -> str:
         return (
@@ -305,16 +321,48 @@ class Network:
             for handle in handles:
                 handle.remove()
 
-    def _forward(self, images: torch.Tensor) -> List[torch.Tensor]:
+    def _forward(self, images: torch.Tensor, static_prefix: bool = False) -> List[torch.Tensor]:
         """Run the full exposure on one batch; return the module's per-call outputs (None for a
-        call that a probe hook stopped early)."""
+        call that a probe hook stopped early). ``static_prefix``: reuse the image's stateless layers
+        across steps (step mode)."""
         reset_state(self.module)
         x = self.preprocess(images) if self.preprocess is not None else images
         if self.time_mode == "sequence":
             return [_call(self.module, x.unsqueeze(0).expand(self.T, *x.shape).contiguous())]
-        if self.time_mode == "step":
-            return [_call(self.module, x) for _ in range(self.T)]
-        return [_call(self.module, x)]
+        calls = self.T if self.time_mode == "step" else 1
+        if static_prefix and self.time_mode in STATIC_PREFIX_MODES:
+            with self._static_prefix().feeding(x):
+                return [_call(self.module, x) for _ in range(calls)]
+        return [_call(self.module, x) for _ in range(calls)]
+
+    def _static_prefix(self) -> StaticPrefix:
+        if self._prefix is None:
+            self._prefix = StaticPrefix(self.module)
+        return self._prefix
+
+    @property
+    def static_prefix_layers(self) -> Tuple[str, ...]:
+        """Layers computed once per exposure instead of once per step (empty until the first
+        run, and when the check found none or found a difference)."""
+        return self._static_prefix_layers or ()
+
+    def _prefix_unchecked(self) -> bool:
+        return (self.static_prefix and self.time_mode in STATIC_PREFIX_MODES and self._static_prefix_layers is None
+                and bool(self._static_prefix().candidates))
+
+    def _use_prefix(self) -> bool:
+        return self.static_prefix and bool(self._static_prefix_layers) and not torch.is_grad_enabled()
+
+    def _check_static_prefix(self, chunk: torch.Tensor, layers: List[str], output: bool) -> Dict[str, torch.Tensor]:
+        """Run ``chunk`` with and without the static prefix, reading every layer and the output;
+        the prefix is kept (for the network's lifetime) when all are identical. Returns the
+        plain pass's values of ``layers`` (and the output)."""
+        every = list(self.layers())
+        plain = self._run_chunk(chunk, every, output=True, static_prefix=False)
+        reusing = self._run_chunk(chunk, every, output=True, static_prefix=True)
+        same = all(torch.equal(plain[name], reusing[name]) for name in plain)
+        self._static_prefix_layers = tuple(self._prefix.reused) if same else ()
+        return {name: plain[name] for name in layers + ([OUTPUT] if output else [])}
 
     @property
     def early_exits(self) -> Dict[Tuple[str, ...], bool]:
@@ -329,8 +377,8 @@ class Network:
     def _check_early_exit(self, chunk: torch.Tensor, layers: List[str]) -> Dict[str, torch.Tensor]:
         """Run ``chunk`` in full and cut short; early exit holds for this set of layers (for the
         network's lifetime) when both give identical activations. Returns the full pass's."""
-        full = self._run_chunk(chunk, layers, output=False)
-        cut = self._run_chunk(chunk, layers, output=False, stop_early=True)
+        full = self._run_chunk(chunk, layers, output=False, static_prefix=self._use_prefix())
+        cut = self._run_chunk(chunk, layers, output=False, stop_early=True, static_prefix=self._use_prefix())
         self._early_exit_verdicts[frozenset(layers)] = all(torch.equal(full[name], cut[name]) for name in layers)
         return full
 
@@ -357,14 +405,18 @@ class Network:
         results: Dict[str, List[torch.Tensor]] = {name: [] for name in layers + ([OUTPUT] if output else [])}
         with self._lock:  # safe to share between searches in several threads
             chunks = list(images.split(self.max_batch))
+            first = self._check_static_prefix(chunks[0], layers, output) if self._prefix_unchecked() else None
             stop_early = not output and self._may_stop_early(layers)
             if stop_early and frozenset(layers) not in self._early_exit_verdicts:
-                # the check's full pass answers the first chunk
-                for name, value in self._check_early_exit(chunks.pop(0), layers).items():
+                checked = self._check_early_exit(chunks[0], layers)
+                first = checked if first is None else first
+            if first is not None:  # a check's full pass answers the first chunk
+                chunks.pop(0)
+                for name, value in first.items():
                     results[name].append(value)
             stop_early = stop_early and self._early_exit_verdicts[frozenset(layers)]
             for chunk in chunks:
-                for name, value in self._run_chunk(chunk, layers, output, stop_early).items():
+                for name, value in self._run_chunk(chunk, layers, output, stop_early, self._use_prefix()).items():
                     results[name].append(value)
         merged = {name: torch.cat(values) for name, values in results.items()}
         for name, value in merged.items():
@@ -386,7 +438,7 @@ class Network:
             return self._run_chunk(images, layers)
 
     def _run_chunk(self, images: torch.Tensor, layers: List[str], output: bool = True,
-                   stop_early: bool = False) -> Dict[str, torch.Tensor]:
+                   stop_early: bool = False, static_prefix: bool = False) -> Dict[str, torch.Tensor]:
         batch = images.shape[0]
         sums: Dict[str, torch.Tensor] = {}
         steps: Dict[str, int] = {}
@@ -413,7 +465,7 @@ class Network:
             return hook
 
         with self._hooks({name: accumulator(name) for name in layers}):
-            outputs = self._forward(images)
+            outputs = self._forward(images, static_prefix)
         result = {name: sums[name] / steps[name] for name in layers}
         if output:
             result[OUTPUT] = self._aggregate_output(outputs, batch)
