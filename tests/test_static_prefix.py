@@ -157,7 +157,9 @@ def test_which_layers_count_as_stateless():
     assert not is_stateless(nn.Dropout().train())
     assert not is_stateless(nn.ReLU(inplace=True)) and is_stateless(nn.ReLU())
     assert not is_stateless(CustomConv(1, 1, 1))  # a subclass may keep state in its own forward
-    assert is_stateless(layer.Conv2d(1, 1, 1, step_mode="s")) and not is_stateless(layer.Conv2d(1, 1, 1, step_mode="m"))
+    assert is_stateless(layer.Conv2d(1, 1, 1, step_mode="s")) and is_stateless(layer.Conv2d(1, 1, 1, step_mode="m"))
+    assert is_stateless(layer.BatchNorm2d(1, step_mode="m").eval())
+    assert not is_stateless(layer.BatchNormThroughTime2d(4, 1, step_mode="m").eval())  # a norm per time step
 
 
 def test_feeding_restores_the_layers_own_forward_even_after_an_error():
@@ -203,3 +205,30 @@ def test_gradients_through_the_network_are_the_same_as_without_reuse():
         network.run_with_grad(images, ["2"])["2"].sum().backward()
         grads.append(images.grad)
     assert torch.equal(grads[0], grads[1])
+
+
+def test_a_multi_step_net_runs_its_prefix_on_one_step_of_the_repeated_sequence():
+    reusing, plain = Network(tm.spikingjelly_net("m"), input_shape=(1, 2, 2), T=6), \
+        Network(tm.spikingjelly_net("m"), input_shape=(1, 2, 2), T=6, static_prefix=False)
+    assert reusing.time_mode == "sequence"
+    for seed in range(3):
+        images = random_images(4, seed=seed)
+        ours, theirs = every_activation(reusing, images), every_activation(plain, images)
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    assert reusing.static_prefix_layers == ("conv",)
+    batches, convolve = [], reusing.module.conv._conv_forward
+    reusing.module.conv._conv_forward = lambda x, *rest: batches.append(x.shape[0]) or convolve(x, *rest)
+    reusing.run(random_images(4, seed=7), ["lif"])
+    assert batches == [4]  # one step's images, not T x 4
+
+
+def test_an_in_place_op_on_a_repeated_sequence_fails_the_check_instead_of_the_run():
+    def make():
+        net = tm.spikingjelly_net("m")
+        return nn.Sequential(*[net.conv, nn.ReLU(inplace=True), *list(net.children())[1:]])
+
+    reusing, plain = Network(make(), input_shape=(1, 2, 2), T=5), Network(make(), input_shape=(1, 2, 2), T=5, static_prefix=False)
+    images = random_images(3)
+    ours, theirs = every_activation(reusing, images), every_activation(plain, images)
+    assert reusing.static_prefix_layers == () and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    assert all("forward" not in m.__dict__ for m in reusing.module.modules())

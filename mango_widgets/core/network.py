@@ -34,8 +34,8 @@ from mango_widgets.runtime.snn_state import reset_state
 TIME_MODES = ("auto", "step", "sequence", "internal", "static")
 #: time modes in which a forward pass may stop once the probed layers have run
 EARLY_EXIT_MODES = ("step", "sequence", "static")
-#: time modes that feed the same image tensor at every step (ours, or the module's own loop)
-STATIC_PREFIX_MODES = ("step", "internal")
+#: time modes that feed the same image at every step (ours, the module's own loop, or a repeated sequence)
+STATIC_PREFIX_MODES = ("step", "internal", "sequence")
 #: pseudo-layer name of the network's output (class scores)
 OUTPUT = "output"
 
@@ -96,9 +96,9 @@ class Network:
     into an earlier one fails that check), never for modules that loop over time themselves, and
     only for layers that run once per call; ``early_exits`` shows the verdicts.
 
-    static_prefix: in ``step`` mode (and inside a module's own time loop, ``internal``) the image is
-    the same tensor at every step, so stateless layers that read it (conv -> pool before the first
-    neuron layer) are computed once per exposure instead of T times (see
+    static_prefix: the image is the same at every step (``step``; inside a module's own time loop,
+    ``internal``; repeated T times in the sequence, ``sequence``), so stateless layers that read it
+    (conv -> pool before the first neuron layer) are computed once per exposure instead of T times (see
     :mod:`~mango_widgets.core.static_prefix`). It is used only after one batch gave identical
     activations in every layer with and without it; ``static_prefix_layers`` shows the layers it
     spares (empty: none, or the check failed).
@@ -328,7 +328,11 @@ class Network:
         reset_state(self.module)
         x = self.preprocess(images) if self.preprocess is not None else images
         if self.time_mode == "sequence":
-            return [_call(self.module, x.unsqueeze(0).expand(self.T, *x.shape).contiguous())]
+            sequence = x.unsqueeze(0).expand(self.T, *x.shape).contiguous()
+            if static_prefix:
+                with self._static_prefix().feeding(sequence, steps=self.T):
+                    return [_call(self.module, sequence)]
+            return [_call(self.module, sequence)]
         calls = self.T if self.time_mode == "step" else 1
         if static_prefix and self.time_mode in STATIC_PREFIX_MODES:
             with self._static_prefix().feeding(x):
@@ -359,8 +363,11 @@ class Network:
         plain pass's values of ``layers`` (and the output)."""
         every = list(self.layers())
         plain = self._run_chunk(chunk, every, output=True, static_prefix=False)
-        reusing = self._run_chunk(chunk, every, output=True, static_prefix=True)
-        same = all(torch.equal(plain[name], reusing[name]) for name in plain)
+        try:
+            reusing = self._run_chunk(chunk, every, output=True, static_prefix=True)
+            same = all(torch.equal(plain[name], reusing[name]) for name in plain)
+        except Exception:  # noqa: BLE001 - e.g. an in-place op on a repeated (stride-0) output: not reusable
+            same = False
         self._static_prefix_layers = tuple(self._prefix.reused) if same else ()
         return {name: plain[name] for name in layers + ([OUTPUT] if output else [])}
 
