@@ -4,6 +4,7 @@ that edits a layer's output in place, layers behind a stateful one, train-mode l
 import copy
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -224,3 +225,22 @@ def test_an_in_place_op_on_a_repeated_sequence_fails_the_check_instead_of_the_ru
     reusing = reusing_beside_plain(make, "sequence", T=5, seeds=1)
     assert reusing.static_prefix_layers == ()  # checked, refused: the run itself did not fail
     assert all("forward" not in m.__dict__ for m in reusing.module.modules())
+
+
+@pytest.mark.parametrize("which, reused", [("demo", ("conv1", "pool1")), ("resnet", ("conv1", "bn1"))])
+def test_the_bundled_networks_reuse_their_stem_with_identical_activations(which, reused):
+    from mango_widgets.models.bundled import demo_generator, demo_network
+    from mango_widgets.models.trained import bundled_network
+
+    def make():
+        return demo_network(T=6) if which == "demo" else bundled_network("spiking-resnet18-mnist", T=6)
+
+    reusing, plain = make(), make()
+    plain.static_prefix = False
+    generator = demo_generator()
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        images = generator(generator.grid.random(6, rng))
+        ours, theirs = every_activation(reusing, images), every_activation(plain, images)
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    assert reusing.static_prefix_layers == reused
