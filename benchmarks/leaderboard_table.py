@@ -90,12 +90,59 @@ def progress_sentence(summary: dict) -> str:
 
 
 def paste_progress(text: str, summary: dict) -> str:
-    """``text`` with the sentence between the progress markers replaced by the summary's."""
-    start = text.find(PROGRESS_OPEN)
-    end = text.find(PROGRESS_CLOSE, start)
+    """``text`` with the sentence between the progress markers (and the bullets between the goal
+    markers) replaced by the summary's."""
+    text = _paste_between(text, PROGRESS_OPEN, PROGRESS_CLOSE, lambda: progress_sentence(summary))
+    return _paste_between(text, GOAL_OPEN, GOAL_CLOSE, lambda: "\n" + goal_check(summary) + "\n")
+
+
+GOAL_OPEN, GOAL_CLOSE = "<!-- leaderboard-goal -->", "<!-- /leaderboard-goal -->"
+
+
+def _diff(row: dict) -> str:
+    vs = row["vs_default"]
+    return f"{vs['mean_diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]"
+
+
+def goal_check(summary: dict) -> str:
+    """Issue 15's goal, network by network and budget by budget, read off the summary: which peers
+    the default is ahead of (Holm interval of peer - default below 0), level with, behind; how
+    many of its runs reach 90% of the ceiling; its optimizer share; and whether its median run
+    reaches the best peer's median within a third of the budget."""
+    lines = []
+    for network, budgets in summary["networks"].items():
+        for budget, entry in budgets.items():
+            default, methods = entry["default"], entry["methods"]
+            if default not in methods:
+                continue
+            own = methods[default]
+            peers = {m: r for m, r in methods.items() if m != default and "vs_default" in r}
+            ahead = [m for m, r in peers.items() if r["vs_default"]["ci95"][1] < 0]
+            level = [m for m, r in peers.items() if r["vs_default"]["ci95"][0] <= 0 <= r["vs_default"]["ci95"][1]]
+            behind = [m for m, r in peers.items() if r["vs_default"]["ci95"][0] > 0]
+            q = entry.get("default_queries_to_best_peer_median")
+            third = int(budget) / 3
+            reach = ("never within the budget (median run)" if q is None or not math.isfinite(q)
+                     else f"after {q:,.0f} queries ({'within' if q <= third else 'more than'} a third of the budget)")
+            verdict = "**beats every peer**" if peers and not level and not behind else "does **not** beat every peer"
+            lines.append(
+                f"- **{network}, {int(budget):,} queries** (`{default}`, {entry['neurons']} neurons x {entry['seeds']} seeds): {verdict}. "
+                f"Median {own['median_fraction_of_ceiling']:.3f} of the ceiling; {100 * own['reached_90_percent']:.0f}% of its runs "
+                f"reach 90% of it; optimizer share {100 * own['optimizer_share_median']:.1f}%. "
+                f"Ahead of {', '.join(f'{m} ({_diff(peers[m])})' for m in ahead) or 'none'}; "
+                f"level with {', '.join(f'{m} ({_diff(peers[m])})' for m in level) or 'none'}; "
+                f"behind {', '.join(f'{m} ({_diff(peers[m])})' for m in behind) or 'none'}. "
+                f"It reaches the best peer's median (`{entry.get('best_peer', '-')}`) {reach}.")
+    return "\n".join(lines)
+
+
+def _paste_between(text: str, opening: str, closing: str, content) -> str:
+    """``text`` with what lies between the two markers replaced by ``content()`` (unchanged without them)."""
+    start = text.find(opening)
+    end = text.find(closing, start)
     if start < 0 or end < 0:
         return text
-    return text[:start + len(PROGRESS_OPEN)] + progress_sentence(summary) + text[end:]
+    return text[:start + len(opening)] + content() + text[end:]
 
 
 def table_span(text: str, header: str):

@@ -66,4 +66,7 @@ def test_the_leaderboard_tables_of_the_readme_and_the_optimizer_docs_match_the_c
         sentence = module.PROGRESS_OPEN + module.progress_sentence(summary) + module.PROGRESS_CLOSE
         assert sentence in page.read_text(), f"{page.name}'s leaderboard status is stale: paste it with " \
                                              "benchmarks/leaderboard_table.py --paste"
+    goal = module.GOAL_OPEN + "\n" + module.goal_check(summary) + "\n" + module.GOAL_CLOSE
+    assert goal in (ROOT / "docs" / "optimizers.md").read_text(), \
+        "docs/optimizers.md's goal check is stale: paste it with benchmarks/leaderboard_table.py --paste"
     assert module.markdown(summary) == (ROOT / "benchmarks" / "results" / "leaderboard.md").read_text()

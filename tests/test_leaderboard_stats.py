@@ -100,3 +100,18 @@ def test_paste_brings_the_progress_sentence_between_its_markers_up_to_date():
                       f"12 of 12 (complete); 10,000 queries 6 of 12 (seeds complete: 1 of 3){module.PROGRESS_CLOSE}. More prose.\n")
     assert module.paste(pasted, summary) == pasted
     assert module.paste("no markers here\n", summary) == "no markers here\n"
+
+
+def test_the_goal_check_sorts_peers_by_their_interval_and_says_whether_the_default_beats_them_all():
+    module = load_benchmark("leaderboard_table")
+    row = {"median_fraction_of_ceiling": 0.9, "reached_90_percent": 0.75, "optimizer_share_median": 0.03}
+    peer = lambda low, high: {**row, "vs_default": {"mean_diff": (low + high) / 2, "ci95": [low, high]}}  # noqa: E731
+    entry = {"default": "a", "neurons": 3, "seeds": 2, "best_peer": "b", "default_queries_to_best_peer_median": 500.0,
+             "methods": {"a": row, "b": peer(-0.3, -0.1), "c": peer(-0.1, 0.2), "d": peer(0.1, 0.2)}}
+    line = module.goal_check({"networks": {"net": {"2000": entry}}})
+    assert "does **not** beat every peer" in line and "75% of its runs reach 90%" in line
+    assert "Ahead of b (-0.200 [-0.300, -0.100]); level with c (+0.050 [-0.100, +0.200]); behind d" in line
+    assert "after 500 queries (within a third of the budget)" in line
+    alone = {**entry, "methods": {"a": row, "b": peer(-0.3, -0.1)}, "default_queries_to_best_peer_median": float("inf")}
+    line = module.goal_check({"networks": {"net": {"10000": alone}}})
+    assert "**beats every peer**" in line and "never within the budget" in line
