@@ -23,6 +23,7 @@ import numpy as np
 
 from mango_widgets.core.optimizers.base import Optimizer
 from mango_widgets.core.optimizers.known import KnownValues, fill_duplicates, split_new
+from mango_widgets.core.optimizers.sep_generation import ask_generation
 from mango_widgets.core.space import LatentGrid
 from mango_widgets.errors import ConfigError, unknown_choice
 
@@ -166,7 +167,7 @@ class CMAES(Optimizer):
             self._new_run(self._start)
             self._start = None
         for _ in range(10 * STALE_GENERATIONS):
-            samples = [self._es.ask() for _ in range(self._es.population_size)]
+            samples = ask_generation(self._es, self._es.population_size)  # sep-CMA's in blocks, same values
             if self.variant == "margin":  # CMAwM returns (value to evaluate, value to tell)
                 evaluate, tell_side = np.array([s[0] for s in samples]), [s[1] for s in samples]
             else:
