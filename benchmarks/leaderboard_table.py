@@ -89,7 +89,7 @@ def progress_sentence(summary: dict) -> str:
             + (": " + "; ".join(parts) if parts else ""))
 
 
-def paste_progress(text: str, summary: dict) -> str:
+def paste_generated(text: str, summary: dict) -> str:
     """``text`` with the sentence between the progress markers (and the bullets between the goal
     markers) replaced by the summary's."""
     text = _paste_between(text, PROGRESS_OPEN, PROGRESS_CLOSE, lambda: progress_sentence(summary))
@@ -163,7 +163,7 @@ def table_span(text: str, header: str):
 def paste(text: str, summary: dict, t100: bool = False) -> str:
     """``text`` with every per-network table (and, with ``t100``, the T = 100 table) replaced by the
     summary's; a missing budget's table is inserted after the same network's previous table; the
-    progress sentence between its markers brought up to date."""
+    progress sentence and the goal check between their markers brought up to date."""
     for network, budgets in summary["networks"].items():
         after = None
         for budget, entry in budgets.items():
@@ -180,7 +180,7 @@ def paste(text: str, summary: dict, t100: bool = False) -> str:
         span = table_span(text, table.split("** (", 1)[0] + "**")
         if span:
             text = text[:span[0]] + table + text[span[1]:]
-    return paste_progress(text, summary)
+    return paste_generated(text, summary)
 
 
 def main(argv=None) -> None:

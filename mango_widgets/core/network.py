@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -323,21 +323,16 @@ class Network:
 
     def _forward(self, images: torch.Tensor, static_prefix: bool = False) -> List[torch.Tensor]:
         """Run the full exposure on one batch; return the module's per-call outputs (None for a
-        call that a probe hook stopped early). ``static_prefix``: reuse the image's stateless layers
-        across steps (step mode)."""
+        call that a probe hook stopped early). ``static_prefix``: compute the stateless layers that
+        read the repeated image once (see :mod:`~mango_widgets.core.static_prefix`)."""
         reset_state(self.module)
         x = self.preprocess(images) if self.preprocess is not None else images
+        calls, steps = (self.T if self.time_mode == "step" else 1), None
         if self.time_mode == "sequence":
-            sequence = x.unsqueeze(0).expand(self.T, *x.shape).contiguous()
-            if static_prefix:
-                with self._static_prefix().feeding(sequence, steps=self.T):
-                    return [_call(self.module, sequence)]
-            return [_call(self.module, sequence)]
-        calls = self.T if self.time_mode == "step" else 1
-        if static_prefix and self.time_mode in STATIC_PREFIX_MODES:
-            with self._static_prefix().feeding(x):
-                return [_call(self.module, x) for _ in range(calls)]
-        return [_call(self.module, x) for _ in range(calls)]
+            x, steps = x.unsqueeze(0).expand(self.T, *x.shape).contiguous(), self.T
+        reusing = static_prefix and self.time_mode in STATIC_PREFIX_MODES
+        with self._static_prefix().feeding(x, steps=steps) if reusing else nullcontext():
+            return [_call(self.module, x) for _ in range(calls)]
 
     def _static_prefix(self) -> StaticPrefix:
         if self._prefix is None:
