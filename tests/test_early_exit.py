@@ -53,6 +53,20 @@ def test_the_deepest_of_several_layers_decides_where_the_pass_stops():
     assert len(readout_neuron) == before
 
 
+def test_a_first_hidden_only_call_checks_both_shortcuts_in_three_passes_with_the_same_activations():
+    """The static-prefix check's plain pass is a full pass: the early-exit check adds only its cut pass."""
+    T = 4
+    network = Network(tm.snntorch_step_net(), input_shape=(1, 2, 2), T=T)
+    reference = Network(tm.snntorch_step_net(), input_shape=(1, 2, 2), T=T, static_prefix=False, early_exit=False)
+    reference.module.load_state_dict(network.module.state_dict())
+    steps = calls_of(network.module.lif)
+    images = random_images(4, seed=2)
+    cut = network.run(images, ["lif"], output=False)
+    assert network.static_prefix_layers == ("conv",) and network.early_exits == {("lif",): True}
+    assert len(steps) == 3 * T, f"{len(steps) // T} passes over the first chunk, expected 3"
+    assert torch.equal(cut["lif"], reference.run(images, ["lif"])["lif"])
+
+
 class TopDownNet(nn.Module):
     """A later layer's membrane feeds back into the first layer's input at the next step."""
 

@@ -352,10 +352,10 @@ class Network:
     def _use_prefix(self) -> bool:
         return self.static_prefix and bool(self._static_prefix_layers) and not torch.is_grad_enabled()
 
-    def _check_static_prefix(self, chunk: torch.Tensor, layers: List[str], output: bool) -> Dict[str, torch.Tensor]:
+    def _check_static_prefix(self, chunk: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Run ``chunk`` with and without the static prefix, reading every layer and the output;
         the prefix is kept (for the network's lifetime) when all are identical. Returns the
-        plain pass's values of ``layers`` (and the output)."""
+        plain pass's values of every layer and the output."""
         every = list(self.layers())
         plain = self._run_chunk(chunk, every, output=True, static_prefix=False)
         try:
@@ -364,7 +364,7 @@ class Network:
         except Exception:  # noqa: BLE001 - e.g. an in-place op on a repeated (stride-0) output: not reusable
             same = False
         self._static_prefix_layers = tuple(self._prefix.reused) if same else ()
-        return {name: plain[name] for name in layers + ([OUTPUT] if output else [])}
+        return plain
 
     @property
     def early_exits(self) -> Dict[Tuple[str, ...], bool]:
@@ -376,10 +376,13 @@ class Network:
         return (self.early_exit and bool(layers) and self.time_mode in EARLY_EXIT_MODES
                 and all(self._calls_per_forward.get(name) == 1 for name in layers))
 
-    def _check_early_exit(self, chunk: torch.Tensor, layers: List[str]) -> Dict[str, torch.Tensor]:
-        """Run ``chunk`` in full and cut short; early exit holds for this set of layers (for the
-        network's lifetime) when both give identical activations. Returns the full pass's."""
-        full = self._run_chunk(chunk, layers, output=False, static_prefix=self._use_prefix())
+    def _check_early_exit(self, chunk: torch.Tensor, layers: List[str],
+                          full: Optional[Dict[str, torch.Tensor]] = None) -> Dict[str, torch.Tensor]:
+        """Run ``chunk`` in full (unless ``full`` already holds a full pass's values) and cut short;
+        early exit holds for this set of layers (for the network's lifetime) when both give
+        identical activations. Returns the full pass's."""
+        if full is None:
+            full = self._run_chunk(chunk, layers, output=False, static_prefix=self._use_prefix())
         cut = self._run_chunk(chunk, layers, output=False, stop_early=True, static_prefix=self._use_prefix())
         self._early_exit_verdicts[frozenset(layers)] = all(torch.equal(full[name], cut[name]) for name in layers)
         return full
@@ -407,15 +410,16 @@ class Network:
         results: Dict[str, List[torch.Tensor]] = {name: [] for name in layers + ([OUTPUT] if output else [])}
         with self._lock:  # safe to share between searches in several threads
             chunks = list(images.split(self.max_batch))
-            first = self._check_static_prefix(chunks[0], layers, output) if self._prefix_unchecked() else None
+            first = self._check_static_prefix(chunks[0]) if self._prefix_unchecked() else None
             stop_early = not output and self._may_stop_early(layers)
             if stop_early and frozenset(layers) not in self._early_exit_verdicts:
-                checked = self._check_early_exit(chunks[0], layers)
+                # the static-prefix check's plain pass is a full pass: only the cut one is left to run
+                checked = self._check_early_exit(chunks[0], layers, full=first)
                 first = checked if first is None else first
             if first is not None:  # a check's full pass answers the first chunk
                 chunks.pop(0)
-                for name, value in first.items():
-                    results[name].append(value)
+                for name in results:
+                    results[name].append(first[name])
             stop_early = stop_early and self._early_exit_verdicts[frozenset(layers)]
             for chunk in chunks:
                 for name, value in self._run_chunk(chunk, layers, output, stop_early, self._use_prefix()).items():
