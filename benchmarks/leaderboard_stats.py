@@ -118,3 +118,10 @@ def queries_to_reach(records: list, ceilings: dict, level: float, budget: int):
         hit = [q for q, b in zip(r["curve_queries"], r["curve_best"]) if q <= budget and b / ceilings[r["target"]] >= level]
         firsts.append(hit[0] if hit else np.inf)
     return float(np.median(firsts)) if firsts else float("nan")
+
+
+def share_reaching(records: list, ceilings: dict, level: float, query: int) -> float:
+    """Fraction of runs whose best-so-far at ``query`` is at least ``level`` of the ceiling: what a
+    median of "never" hides (half the runs may still get there)."""
+    hits = [best_at(r, query) / ceilings[r["target"]] >= level for r in records if r["target"] in ceilings]
+    return float(np.mean(hits)) if hits else float("nan")

@@ -38,8 +38,9 @@ def network_table(network: str, budget: str, entry: dict) -> str:
                      f"{row['repeat_rate_median']:.3f} | {row['runs']} |")
     if "best_peer" in entry:
         q = entry["default_queries_to_best_peer_median"]
-        reached = "never (median run)" if q is None or not math.isfinite(q) else f"{q:.0f} queries"
-        lines.append(f"\nBest peer: `{entry['best_peer']}`; the default reaches its median in {reached} (median over runs).")
+        reached = ("its median run never reaches that median within the budget" if q is None or not math.isfinite(q)
+                   else f"the default reaches that median in {q:.0f} queries (median over runs)")
+        lines.append(f"\nBest peer: `{entry['best_peer']}`; {reached}{_shares(entry)}.")
     return "\n".join(lines)
 
 
@@ -104,6 +105,15 @@ def _diff(row: dict) -> str:
     return f"{vs['mean_diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]"
 
 
+def _shares(entry: dict) -> str:
+    """"; x% of its runs do within a third of the budget, y% within the budget" (empty for older summaries)."""
+    shares = entry.get("default_share_reaching_best_peer_median")
+    if not shares:
+        return ""
+    return (f"; {100 * shares['within_a_third']:.0f}% of its runs do within a third of the budget, "
+            f"{100 * shares['within_the_budget']:.0f}% within the budget")
+
+
 def goal_check(summary: dict) -> str:
     """Issue 15's goal, network by network and budget by budget, read off the summary: which peers
     the default is ahead of (Holm interval of peer - default below 0), level with, behind; how
@@ -124,6 +134,7 @@ def goal_check(summary: dict) -> str:
             third = int(budget) / 3
             reach = ("never within the budget (median run)" if q is None or not math.isfinite(q)
                      else f"after {q:,.0f} queries ({'within' if q <= third else 'more than'} a third of the budget)")
+            reach += _shares(entry)
             verdict = "**beats every peer**" if peers and not level and not behind else "does **not** beat every peer"
             lines.append(
                 f"- **{network}, {int(budget):,} queries** (`{default}`, {entry['neurons']} neurons x {entry['seeds']} seeds): {verdict}. "

@@ -109,7 +109,11 @@ def summarize(records: list, plan_name: str, default_method: str = None) -> dict
                 level = peers[best_peer]["median_fraction_of_ceiling"]
                 default_runs = [r for r in by_label[entry["default"]] if r["budget"] >= int(budget)]
                 entry["best_peer"] = best_peer
-                entry["default_queries_to_best_peer_median"] = stats.queries_to_reach(default_runs, ceilings, level, int(budget))
+                q = stats.queries_to_reach(default_runs, ceilings, level, int(budget))
+                entry["default_queries_to_best_peer_median"] = q if np.isfinite(q) else None  # None: the median run never does
+                entry["default_share_reaching_best_peer_median"] = {
+                    "within_a_third": stats.share_reaching(default_runs, ceilings, level, int(budget) // 3),
+                    "within_the_budget": stats.share_reaching(default_runs, ceilings, level, int(budget))}
     return out
 
 
@@ -259,7 +263,7 @@ def main(argv=None) -> None:
             runs = [r for r in records if r["network"] == network]
             summary["leaders_by_budget"][network] = leaders_by_budget(runs, ceilings_for(network, "dev", runs))
     stem = args.stem or ("leaderboard" if args.plan == "heldout" else "leaderboard_dev")
-    (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1))
+    (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1, allow_nan=False))
     table = markdown(summary)
     for network, leaders in summary.get("leaders_by_budget", {}).items():
         table += f"\n**{network}: median fraction of the ceiling at q queries (curves; {len(leaders['neurons'])} common neurons)**\n\n"

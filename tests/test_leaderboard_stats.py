@@ -115,3 +115,25 @@ def test_the_goal_check_sorts_peers_by_their_interval_and_says_whether_the_defau
     alone = {**entry, "methods": {"a": row, "b": peer(-0.3, -0.1)}, "default_queries_to_best_peer_median": float("inf")}
     line = module.goal_check({"networks": {"net": {"10000": alone}}})
     assert "**beats every peer**" in line and "never within the budget" in line
+
+
+def test_half_the_runs_reaching_a_level_makes_the_median_never_and_the_share_says_half(stats):
+    # four runs on one neuron: two reach 0.9 of the ceiling (at queries 100 and 400), two never do
+    def run(best):
+        return {"target": "lif1:0", "budget": 1000, "curve_queries": [1, 100, 400, 1000], "curve_best": best}
+    runs = [run([0.1, 0.9, 0.9, 0.9]), run([0.1, 0.2, 0.9, 0.9]), run([0.1, 0.2, 0.3, 0.8]), run([0.1, 0.1, 0.1, 0.1])]
+    ceilings = {"lif1:0": 1.0}
+    assert stats.queries_to_reach(runs, ceilings, 0.9, 1000) == np.inf  # the upper middle run never gets there
+    assert stats.queries_to_reach(runs[:3], ceilings, 0.9, 1000) == 400
+    assert stats.share_reaching(runs, ceilings, 0.9, 333) == 0.25
+    assert stats.share_reaching(runs, ceilings, 0.9, 1000) == 0.5
+
+
+def test_the_goal_check_and_table_quote_the_share_of_runs_that_reach_the_best_peers_median():
+    module = load_benchmark("leaderboard_table")
+    entry = {**_entry(0.9), "default_queries_to_best_peer_median": None,
+             "default_share_reaching_best_peer_median": {"within_a_third": 0.25, "within_the_budget": 0.5}}
+    summary = {"networks": {"net": {"10000": entry}}}
+    assert "never within the budget (median run); 25% of its runs do within a third of the budget, 50% within" \
+        in module.goal_check(summary)
+    assert "its median run never reaches that median within the budget; 25% of its runs" in module.network_table("net", "10000", entry)
