@@ -115,3 +115,24 @@ def test_excess_columns_and_missing_baselines():
 
     with pytest.raises(ConfigError, match="no random-image baseline for synthetic at epoch 2"):
         relative_to_baseline(records.assign(epoch=2), baseline, units)
+
+
+def test_a_heatmap_of_a_measure_with_no_values_keeps_its_epochs_and_an_empty_one_says_so():
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    from mango_widgets.studies.reproduction.figures import draw_heatmap
+    # a measure that is NaN everywhere (no random-image baseline): pivot_table drops every epoch column
+    neurons = pd.DataFrame({"layer": ["lif1", "lif2"], "epoch": [1, 1], "confidence_excess": [np.nan, np.nan]})
+    dropped = neurons.pivot_table(index="layer", columns="epoch", values="confidence_excess")
+    assert dropped.size == 0
+    kept = dropped.reindex(index=["lif1", "lif2"], columns=[1, 5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a zero-wide image warns of singular limits
+        ax = Figure().subplots()
+        draw_heatmap(ax, kept, "kept")
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "5"]
+        empty = Figure().subplots()
+        draw_heatmap(empty, dropped, "empty")
+        assert [t.get_text() for t in empty.texts] == ["no values to show"] and not empty.images

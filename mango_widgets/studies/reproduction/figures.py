@@ -54,7 +54,12 @@ def draw_entropy(ax, neurons, baseline, layers: List[str], epochs: List[int]) ->
 
 
 def draw_heatmap(ax, frame, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "viridis") -> None:
-    """Layer (rows) x epoch heatmap of a table of shares or differences."""
+    """Layer (rows) x epoch heatmap of a table of shares or differences (a note instead, when it is empty)."""
+    if frame.size == 0:  # no layer or no epoch: say so instead of drawing a zero-wide image
+        ax.text(0.5, 0.5, "no values to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        ax.set_title(title, fontsize=9)
+        return
     image = ax.imshow(frame.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_yticks(range(len(frame.index)), list(frame.index))
     ax.set_xticks(range(len(frame.columns)), [str(c) for c in frame.columns])
@@ -172,7 +177,7 @@ def save_figures(folder, data, records, cold, consensus, sources, study) -> List
 
     fig = Figure(figsize=(15, 3.6))
     axes = fig.subplots(1, 3)
-    pivot = lambda column: data.neurons.pivot_table(index="layer", columns="epoch", values=column).reindex(layers)  # noqa: E731
+    pivot = lambda column: data.neurons.pivot_table(index="layer", columns="epoch", values=column).reindex(index=layers, columns=epochs)  # noqa: E731
     draw_heatmap(axes[0], pivot("active"), "activation >= 75% (share of neurons)")
     draw_heatmap(axes[1], pivot("selective"), "selective: activation, confidence >= 75%, stable over methods")
     draw_heatmap(axes[2], pivot("confidence_excess"), "top-class probability: MEI minus random images", -0.5, 0.5, "RdBu_r")
