@@ -109,19 +109,26 @@ def log_budget_area(records: list, ceilings: dict, budget: int, points: int = 60
     return float(np.mean(areas)) if areas else float("nan")
 
 
-def queries_to_reach(records: list, ceilings: dict, level: float, budget: int):
-    """Median over runs of the first query where best / ceiling >= ``level`` (inf if never)."""
+def first_hits(records: list, ceilings: dict, level: float, budget: int) -> np.ndarray:
+    """Per run (of at least ``budget`` queries, on a neuron with a ceiling), the first query where
+    best / ceiling >= ``level``; inf if it never does within ``budget``."""
     firsts = []
     for r in records:
         if r["target"] not in ceilings or r["budget"] < budget:
             continue
         hit = [q for q, b in zip(r["curve_queries"], r["curve_best"]) if q <= budget and b / ceilings[r["target"]] >= level]
         firsts.append(hit[0] if hit else np.inf)
-    return float(np.median(firsts)) if firsts else float("nan")
+    return np.asarray(firsts, dtype=float)
 
 
-def share_reaching(records: list, ceilings: dict, level: float, query: int) -> float:
-    """Fraction of runs whose best-so-far at ``query`` is at least ``level`` of the ceiling: what a
-    median of "never" hides (half the runs may still get there)."""
-    hits = [best_at(r, query) / ceilings[r["target"]] >= level for r in records if r["target"] in ceilings]
-    return float(np.mean(hits)) if hits else float("nan")
+def queries_to_reach(records: list, ceilings: dict, level: float, budget: int):
+    """Median over runs of the first query where best / ceiling >= ``level`` (inf if never)."""
+    firsts = first_hits(records, ceilings, level, budget)
+    return float(np.median(firsts)) if len(firsts) else float("nan")
+
+
+def share_reaching(records: list, ceilings: dict, level: float, query: int, budget: int) -> float:
+    """Fraction of runs that reach ``level`` of the ceiling by ``query``: what a median of "never"
+    hides (half the runs may still get there)."""
+    firsts = first_hits(records, ceilings, level, budget)
+    return float(np.mean(firsts <= query)) if len(firsts) else float("nan")

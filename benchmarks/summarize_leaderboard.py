@@ -112,8 +112,8 @@ def summarize(records: list, plan_name: str, default_method: str = None) -> dict
                 q = stats.queries_to_reach(default_runs, ceilings, level, int(budget))
                 entry["default_queries_to_best_peer_median"] = q if np.isfinite(q) else None  # None: the median run never does
                 entry["default_share_reaching_best_peer_median"] = {
-                    "within_a_third": stats.share_reaching(default_runs, ceilings, level, int(budget) // 3),
-                    "within_the_budget": stats.share_reaching(default_runs, ceilings, level, int(budget))}
+                    "within_a_third": stats.share_reaching(default_runs, ceilings, level, int(budget) // 3, int(budget)),
+                    "within_the_budget": stats.share_reaching(default_runs, ceilings, level, int(budget), int(budget))}
     return out
 
 

@@ -125,8 +125,8 @@ def test_half_the_runs_reaching_a_level_makes_the_median_never_and_the_share_say
     ceilings = {"lif1:0": 1.0}
     assert stats.queries_to_reach(runs, ceilings, 0.9, 1000) == np.inf  # the upper middle run never gets there
     assert stats.queries_to_reach(runs[:3], ceilings, 0.9, 1000) == 400
-    assert stats.share_reaching(runs, ceilings, 0.9, 333) == 0.25
-    assert stats.share_reaching(runs, ceilings, 0.9, 1000) == 0.5
+    assert stats.share_reaching(runs, ceilings, 0.9, 333, 1000) == 0.25
+    assert stats.share_reaching(runs, ceilings, 0.9, 1000, 1000) == 0.5
 
 
 def test_the_goal_check_and_table_quote_the_share_of_runs_that_reach_the_best_peers_median():
