@@ -122,12 +122,16 @@ def test_a_heatmap_of_a_measure_with_no_values_keeps_its_epochs_and_an_empty_one
 
     from matplotlib.figure import Figure
 
-    from mango_widgets.studies.reproduction.figures import draw_heatmap
-    # a measure that is NaN everywhere (no random-image baseline): pivot_table drops every epoch column
-    neurons = pd.DataFrame({"layer": ["lif1", "lif2"], "epoch": [1, 1], "confidence_excess": [np.nan, np.nan]})
+    from mango_widgets.studies.reproduction.figures import draw_heatmap, layer_epoch_table
+    # a measure that is NaN everywhere (no random-image baseline): pivot_table alone drops every epoch column
+    neurons = pd.DataFrame({"layer": ["lif1", "lif2"], "epoch": [1, 1], "confidence_excess": [np.nan, np.nan],
+                            "active": [0.5, 1.0]})
     dropped = neurons.pivot_table(index="layer", columns="epoch", values="confidence_excess")
     assert dropped.size == 0
-    kept = dropped.reindex(index=["lif1", "lif2"], columns=[1, 5])
+    kept = layer_epoch_table(neurons, "confidence_excess", ["lif2", "lif1"], [1, 5])
+    assert list(kept.index) == ["lif2", "lif1"] and list(kept.columns) == [1, 5] and kept.isna().all().all()
+    active = layer_epoch_table(neurons, "active", ["lif2", "lif1"], [1, 5])
+    assert active[1].tolist() == [1.0, 0.5] and active[5].isna().all()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a zero-wide image warns of singular limits
         ax = Figure().subplots()

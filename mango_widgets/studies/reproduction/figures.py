@@ -53,6 +53,12 @@ def draw_entropy(ax, neurons, baseline, layers: List[str], epochs: List[int]) ->
     ax.legend(fontsize=7)
 
 
+def layer_epoch_table(neurons, column: str, layers: List[str], epochs: List[int]):
+    """Mean of ``column`` per layer (rows, in ``layers`` order) and epoch (every one of ``epochs``,
+    NaN where the measure has no value: ``pivot_table`` alone would drop such an epoch)."""
+    return neurons.pivot_table(index="layer", columns="epoch", values=column).reindex(index=layers, columns=epochs)
+
+
 def draw_heatmap(ax, frame, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap: str = "viridis") -> None:
     """Layer (rows) x epoch heatmap of a table of shares or differences (a note instead, when it is empty)."""
     if frame.size == 0:  # no layer or no epoch: say so instead of drawing a zero-wide image
@@ -177,7 +183,7 @@ def save_figures(folder, data, records, cold, consensus, sources, study) -> List
 
     fig = Figure(figsize=(15, 3.6))
     axes = fig.subplots(1, 3)
-    pivot = lambda column: data.neurons.pivot_table(index="layer", columns="epoch", values=column).reindex(index=layers, columns=epochs)  # noqa: E731
+    pivot = lambda column: layer_epoch_table(data.neurons, column, layers, epochs)  # noqa: E731
     draw_heatmap(axes[0], pivot("active"), "activation >= 75% (share of neurons)")
     draw_heatmap(axes[1], pivot("selective"), "selective: activation, confidence >= 75%, stable over methods")
     draw_heatmap(axes[2], pivot("confidence_excess"), "top-class probability: MEI minus random images", -0.5, 0.5, "RdBu_r")
